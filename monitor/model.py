@@ -1,0 +1,263 @@
+"""The plain values that flow through the pipeline: frozen dataclasses, no I/O.
+
+Every stage takes and returns these; none of them knows about HTTP, SQL or SMTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What an entry means for the people who follow a case (DESIGN.md, "Verdicts")."""
+
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    KNOWN = "known"
+    MENTION = "mention"
+    NONE = "none"
+
+
+class Precision(StrEnum):
+    """How exactly a date is known: "on 3 March 2023", "in March 2023", "in 2023"."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+# Development types, in the order of precedence used when one sentence names several
+# ("convicted and sentenced", "arrested and charged": the later stage of a case wins).
+DEVELOPMENT_TYPES: tuple[str, ...] = (
+    "death",
+    "attack",
+    "conviction",
+    "acquittal",
+    "appeal_ruling",
+    "pardon",
+    "charges_dropped",
+    "release",
+    "bail",
+    "ban_lifted",
+    "rehabilitation",
+    "ban",
+    "arrest",
+    "charge",
+    "summons",
+    "trial_opened",
+    "trial_resumed",
+    "trial_adjourned",
+    "hearing",
+    "appeal",
+    "exile",
+    "return",
+)
+
+# Types that the same story can be told as: one outlet says "freed", another "pardoned".
+TYPE_FAMILY: dict[str, str] = {
+    "conviction": "verdict",
+    "acquittal": "verdict",
+    "appeal_ruling": "appeal_ruling",
+    "pardon": "release",
+    "release": "release",
+    "bail": "release",
+    "charges_dropped": "charges_dropped",
+    "ban_lifted": "rehabilitation",
+    "rehabilitation": "rehabilitation",
+    "ban": "ban",
+    "arrest": "arrest",
+    "charge": "charge",
+    "summons": "charge",
+    "trial_opened": "trial",
+    "trial_resumed": "trial",
+    "trial_adjourned": "trial",
+    "hearing": "trial",
+    "appeal": "appeal",
+    "exile": "exile",
+    "return": "return",
+    "attack": "attack",
+    "death": "death",
+}
+
+
+@dataclass(frozen=True)
+class EventDate:
+    """A date and how precisely it is known; `value` is the first day of the period."""
+
+    value: date
+    precision: Precision = Precision.DAY
+
+    def __str__(self) -> str:
+        if self.precision is Precision.YEAR:
+            return f"{self.value.year:04d}"
+        if self.precision is Precision.MONTH:
+            return f"{self.value.year:04d}-{self.value.month:02d}"
+        return self.value.isoformat()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a known event was reported: outlet, title, date, optional link."""
+
+    outlet: str
+    title: str = ""
+    date: date | None = None
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A watched person or organisation, with every name the feeds may use for it."""
+
+    name: str
+    kind: str = "person"  # person | organisation
+    role: str = "subject"  # subject | official | lawyer | rights_worker | other
+    aliases: tuple[str, ...] = ()
+    short_forms: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    watchlist: str = ""
+
+    @property
+    def is_watched(self) -> bool:
+        """Only case subjects make an entry news; officials and lawyers are context."""
+        return self.role == "subject"
+
+
+@dataclass(frozen=True)
+class KnownEvent:
+    """One dated event of a case timeline, from the baseline or seen by the monitor."""
+
+    case: str
+    type: str
+    date: EventDate
+    summary: str
+    subjects: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    entry_id: str | None = None  # set when the monitor itself saw the event in an entry
+
+
+@dataclass(frozen=True)
+class Case:
+    """A matter that subjects are part of, with its timeline of known events."""
+
+    id: str
+    title: str
+    subjects: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    status: str = ""
+    events: tuple[KnownEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a feed, as parsed; text fields are plain text (HTML stripped)."""
+
+    id: str
+    source: str
+    title: str
+    link: str
+    published: datetime | None
+    summary: str = ""
+    content: str = ""
+    language: str | None = None
+    feed: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A subject named in an entry: where, and under which alias."""
+
+    subject: str
+    alias: str
+    field: str  # title | summary | content
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Development:
+    """An event that an entry reports: case, type, when it happened, who it concerns."""
+
+    case: str
+    type: str
+    date: EventDate
+    subjects: tuple[str, ...] = ()
+    summary: str = ""
+    evidence: str = ""  # the words that named the type, for `why`
+    background: bool = False  # a recap of an older event, not the news of the day
+
+    @property
+    def family(self) -> str:
+        return TYPE_FAMILY.get(self.type, self.type)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The outcome of match, classify and diff for one entry (the `monitor scan` line)."""
+
+    entry: Entry
+    verdict: Verdict
+    people: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    development: Development | None = None
+    duplicate_of: str | None = None
+    why: tuple[str, ...] = ()
+
+
+# --- What a digest is made of (built from the store, rendered by `digest`). ---
+
+
+@dataclass(frozen=True)
+class Report:
+    """One entry that reported a development: the outlet and its link."""
+
+    outlet: str
+    title: str
+    link: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class DigestDevelopment:
+    """A development as a subscriber sees it: what, when, who reported it, and context."""
+
+    development_id: int
+    case_id: str
+    case_title: str
+    type: str
+    date: EventDate
+    summary: str
+    people: tuple[str, ...]
+    reports: tuple[Report, ...]  # first reporter first, duplicates folded in
+    context: tuple[KnownEvent, ...] = ()  # the case's last known events before this one
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone who receives digests (config/subscribers.yaml)."""
+
+    email: str
+    name: str = ""
+    watchlists: tuple[str, ...] = ()  # empty: all
+    cases: tuple[str, ...] = ()  # empty: all cases of the chosen watchlists
+    frequency: str = "daily"  # immediate | daily | weekly
+    at: str = "07:00"
+    timezone: str = "UTC"
+    coverage: bool = False
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one email says: its developments grouped by case, newest first."""
+
+    subscriber: Subscriber
+    period: str  # e.g. "2023-03-03" (daily), "2023-W09" (weekly), "immediate:<id>"
+    developments: tuple[DigestDevelopment, ...]
+    coverage: tuple[Report, ...] = ()
+    unsubscribe_url: str = ""
+    generated_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
