@@ -29,14 +29,16 @@ class Precision(StrEnum):
 
 
 # Development types, in the order of precedence used when one sentence names several
-# ("convicted and sentenced", "arrested and charged": the later stage of a case wins).
+# ("upholds the conviction", "appeals the verdict", "released on bail after arrest": the
+# later stage of a case wins).
 DEVELOPMENT_TYPES: tuple[str, ...] = (
     "death",
     "attack",
-    "conviction",
-    "acquittal",
-    "appeal_ruling",
     "pardon",
+    "appeal_ruling",
+    "acquittal",
+    "appeal",
+    "conviction",
     "charges_dropped",
     "release",
     "bail",
@@ -46,11 +48,10 @@ DEVELOPMENT_TYPES: tuple[str, ...] = (
     "arrest",
     "charge",
     "summons",
-    "trial_opened",
-    "trial_resumed",
     "trial_adjourned",
+    "trial_resumed",
+    "trial_opened",
     "hearing",
-    "appeal",
     "exile",
     "return",
 )
@@ -69,7 +70,7 @@ TYPE_FAMILY: dict[str, str] = {
     "ban": "ban",
     "arrest": "arrest",
     "charge": "charge",
-    "summons": "charge",
+    "summons": "summons",
     "trial_opened": "trial",
     "trial_resumed": "trial",
     "trial_adjourned": "trial",

@@ -1,0 +1,298 @@
+"""Say which developments an entry reports, in which case, and when they happened.
+
+Works sentence by sentence on the normalised text that match produced: a development is a
+type word (lexicon) that is not a wish, a threat or a denial, in a sentence that names a
+watched subject (or follows a title that does), dated by the nearest date expression and
+otherwise by the entry's publication day. A sentence that recalls the past ("who was
+arrested in 2017", "five years after") yields a background candidate, never news.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import ahocorasick
+
+from monitor import lexicon
+from monitor.dates import DateMention, find_dates, period_end
+from monitor.match import MatchResult
+from monitor.model import DEVELOPMENT_TYPES, Case, Development, EventDate, Subject
+from monitor.textnorm import KHMER_CHARS, normalize
+
+# Sentences after this many in summary+content are background far more often than news.
+MAX_SENTENCES = 8
+# An event dated longer ago than this before publication is a recap, not the day's news.
+NEWS_WINDOW = timedelta(days=30)
+
+_SENTENCE_END = re.compile(
+    r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
+    r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?]+[\"')\]]*\s+|[។៕]+\s*|\n+"
+)
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
+_ENGLISH_TYPES = {
+    t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.ENGLISH_TYPES.items()
+}
+_ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVENTS))
+_ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
+_ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
+_DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
+_PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
+_WINDOW = 60  # characters before a type word searched for a negation or recap cue
+_KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
+
+
+def _khmer_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    phrases: dict[str, tuple[str, str]] = {}
+    for type_, words in lexicon.KHMER_TYPES.items():
+        for word in words:
+            phrases.setdefault(normalize(word), ("type", type_))
+    for word in lexicon.KHMER_NOT_EVENTS:
+        phrases[normalize(word)] = ("mask", "")
+    for word in lexicon.KHMER_NEGATIONS:
+        phrases.setdefault(normalize(word), ("negation", ""))
+    for word in lexicon.KHMER_RECAP:
+        phrases.setdefault(normalize(word), ("recap", ""))
+    for key, (kind, type_) in phrases.items():
+        automaton.add_word(key, (len(key), kind, type_))
+    automaton.make_automaton()
+    return automaton
+
+
+_KHMER = _khmer_automaton()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A development an entry may report, with what the decision needs to know about it."""
+
+    development: Development
+    field: str  # title | summary | content
+    sentence: int  # 0 for the title and for the lead sentence of the body
+    dated: bool  # the sentence named a date (else the publication day was assumed)
+    date_text: str = ""
+
+    @property
+    def is_news(self) -> bool:
+        return not self.development.background
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        """Order of importance: title first, then the lead, then by precedence of type."""
+        field_rank = 0 if self.field == "title" else 1
+        return (
+            int(self.development.background),
+            field_rank,
+            self.sentence,
+            _PRECEDENCE.get(self.development.type, 99),
+        )
+
+
+@dataclass(frozen=True)
+class _Hit:
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+class Classifier:
+    """Built once per config (cases and subjects); `classify` is then pure."""
+
+    def __init__(self, subjects: Mapping[str, Subject], cases: Mapping[str, Case]) -> None:
+        self.subjects = subjects
+        self.cases = cases
+
+    def classify(self, match: MatchResult, published: date) -> list[Candidate]:
+        """Every development candidate in the entry, most important first."""
+        if not match.people:
+            return []
+        body_field = "summary" if match.fields["summary"] else "content"
+        body = match.fields[body_field]
+        body_sentences = _sentences(body)[:MAX_SENTENCES] if body else []
+        lead_people = (
+            self._people_in(match, body_field, *body_sentences[0]) if body_sentences else ()
+        )
+        title = match.fields["title"]
+        title_people = self._people_in(match, "title", 0, len(title))
+        # A title that looks back ("five years after", "anniversary", "ខួប") makes the
+        # whole piece a retrospective: its undated events are background.
+        retrospective = bool(_ENGLISH_RECAP.search(title)) or any(
+            kind == "recap" for _, (_, kind, _) in _KHMER.iter(title)
+        ) if title else False
+        candidates: list[Candidate] = []
+        if not _DISCUSSION_TITLE.search(title):
+            candidates += self._sentence(
+                match, "title", 0, 0, len(title), published, title_people or lead_people, retrospective
+            )
+        index = 0
+        for field in ("summary", "content"):
+            text = match.fields[field]
+            if not text or index >= MAX_SENTENCES:
+                continue
+            spans = body_sentences if field == body_field else _sentences(text)
+            for start, end in spans:
+                if index >= MAX_SENTENCES:
+                    break
+                fallback = title_people if (field == body_field and index == 0) else ()
+                candidates += self._sentence(
+                    match, field, index, start, end, published, fallback, retrospective
+                )
+                index += 1
+        candidates.sort(key=lambda c: c.rank)
+        return candidates
+
+    def _sentence(
+        self,
+        match: MatchResult,
+        field: str,
+        index: int,
+        start: int,
+        end: int,
+        published: date,
+        fallback_people: tuple[str, ...],
+        retrospective: bool = False,
+    ) -> list[Candidate]:
+        text = match.fields[field][start:end]
+        hits, negations, recaps = _find_hits(text)
+        if not hits:
+            return []
+        people = self._people_in(match, field, start, end) or fallback_people
+        if not people:
+            return []
+        dates = find_dates(text, published)
+        out: list[Candidate] = []
+        lead = field == "title" or index == 0
+        for hit in hits:
+            clause = _clause_before(text, hit.start)
+            if _ENGLISH_NEGATION.search(clause) or any(
+                hit.start - _KHMER_WINDOW <= pos < hit.start for pos in negations
+            ):
+                continue
+            recap = bool(_ENGLISH_RECAP.search(text[max(0, hit.start - _WINDOW) : hit.start])) or any(
+                hit.start - _KHMER_WINDOW <= pos < hit.start for pos in recaps
+            )
+            when = _nearest(dates, hit)
+            case = self._case_for(match, people, field, start, end)
+            if case is None:
+                continue
+            if when is not None:
+                event_date, dated, date_text = when.value, True, when.text
+                background = period_end(event_date) < published - NEWS_WINDOW
+            else:
+                event_date, dated, date_text = EventDate(published), False, ""
+                # An undated event after the lead is as likely background as news.
+                background = recap or retrospective or not lead
+            development = Development(
+                case=case,
+                type=hit.type,
+                date=event_date,
+                subjects=people,
+                evidence=hit.text,
+                background=background,
+            )
+            out.append(Candidate(development, field, index, dated, date_text))
+        return out
+
+    def _people_in(self, match: MatchResult, field: str, start: int, end: int) -> tuple[str, ...]:
+        names: list[str] = []
+        for m in match.mentions:
+            if m.field == field and start <= m.start < end and m.subject in match.people:
+                if m.subject not in names:
+                    names.append(m.subject)
+        return tuple(names)
+
+    def _case_for(
+        self, match: MatchResult, people: tuple[str, ...], field: str, start: int, end: int
+    ) -> str | None:
+        """The case the sentence is about: its subjects' cases, scored by case keywords."""
+        scores: dict[str, float] = {}
+        order: dict[str, int] = {}
+        for person in people:
+            subject = self.subjects.get(person)
+            if subject is None:
+                continue
+            for rank, case in enumerate(subject.cases):
+                if case in self.cases:
+                    # A subject's first case is its main one; a person outranks the
+                    # organisation they belong to.
+                    weight = (1.0 - 0.3 * min(rank, 2)) if subject.kind == "person" else (0.25 - 0.05 * min(rank, 2))
+                    scores[case] = scores.get(case, 0.0) + weight
+                    order.setdefault(case, len(order))
+        if not scores:
+            return None
+        for hit in match.keywords:
+            if hit.case in scores:
+                in_sentence = hit.field == field and start <= hit.start < end
+                scores[hit.case] += 2.0 if in_sentence else 0.5
+        return max(scores, key=lambda c: (scores[c], -order[c]))
+
+
+def with_date(candidate: Candidate, value: EventDate) -> Candidate:
+    return replace(candidate, development=replace(candidate.development, date=value))
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _clause_before(text: str, position: int) -> str:
+    window = text[max(0, position - _WINDOW) : position]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    return window[breaks[-1].end() :] if breaks else window
+
+
+def _nearest(dates: list[DateMention], hit: _Hit) -> DateMention | None:
+    best: DateMention | None = None
+    best_distance = 10**9
+    for d in dates:
+        if d.start >= hit.end:
+            distance = d.start - hit.end
+        elif d.end <= hit.start:
+            distance = (hit.start - d.end) * 2  # a date after the verb is the usual order
+        else:
+            distance = 0
+        if distance < best_distance:
+            best, best_distance = d, distance
+    return best
+
+
+def _find_hits(text: str) -> tuple[list[_Hit], list[int], list[int]]:
+    """Type words of the sentence (longest wins where they overlap), negation and recap cues."""
+    raw: list[_Hit] = []
+    masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
+    negations: list[int] = []
+    recaps: list[int] = []
+    for type_, pattern in _ENGLISH_TYPES.items():
+        for m in pattern.finditer(text):
+            raw.append(_Hit(type_, m.start(), m.end(), m.group(0)))
+    if KHMER_CHARS.search(text):
+        for end_index, (length, kind, type_) in _KHMER.iter(text):
+            start, end = end_index + 1 - length, end_index + 1
+            if kind == "type":
+                raw.append(_Hit(type_, start, end, text[start:end]))
+            elif kind == "mask":
+                masks.append((start, end))
+            elif kind == "negation":
+                negations.append(start)
+            else:
+                recaps.append(start)
+    raw = [h for h in raw if not any(s <= h.start and h.end <= e for s, e in masks)]
+    raw.sort(key=lambda h: (-(h.end - h.start), _PRECEDENCE.get(h.type, 99)))
+    kept: list[_Hit] = []
+    for hit in raw:
+        if not any(hit.start < k.end and k.start < hit.end for k in kept):
+            kept.append(hit)
+    kept.sort(key=lambda h: h.start)
+    return kept, negations, recaps

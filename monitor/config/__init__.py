@@ -1,0 +1,22 @@
+"""The config stage: config/ and baseline/ loaded, validated and cross-checked, and the
+settings with their environment overrides (the only place that reads the environment)."""
+
+from .feeds import FeedConfig
+from .loader import Config, load_config
+from .settings import SETTINGS, Setting, Settings, ensure_secret, load_settings
+from .subscribers_file import add_subscriber, remove_subscriber
+from .watchlists import Watchlist
+
+__all__ = [
+    "SETTINGS",
+    "Config",
+    "FeedConfig",
+    "Setting",
+    "Settings",
+    "Watchlist",
+    "add_subscriber",
+    "ensure_secret",
+    "load_config",
+    "load_settings",
+    "remove_subscriber",
+]

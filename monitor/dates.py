@@ -1,0 +1,170 @@
+"""Find the dates a sentence names and resolve them against the entry's publication day.
+
+"on Friday", "last month", "in 2017", "3 March 2023", "ថ្ងៃទី៣ ខែមីនា ឆ្នាំ២០២៣": each
+becomes an EventDate with the precision the words allow. Works on normalised text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from monitor import lexicon
+from monitor.model import EventDate, Precision
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date expression found in a sentence, resolved."""
+
+    start: int
+    end: int
+    text: str
+    value: EventDate
+
+
+def _alternation(words: object) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))  # type: ignore[attr-defined]
+
+
+_LATIN_MONTHS = _alternation(k for k in lexicon.MONTHS if k.isascii())
+_KHMER_MONTHS = _alternation(k for k in lexicon.MONTHS if not k.isascii())
+_LATIN_WEEKDAYS = _alternation(k for k in lexicon.WEEKDAYS if k.isascii())
+_KHMER_WEEKDAYS = _alternation(k for k in lexicon.WEEKDAYS if not k.isascii())
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+_NUMBER = r"(\d{1,2}|" + "|".join(_NUMBER_WORDS) + ")"
+_ORD = r"(?:st|nd|rd|th)?"
+
+# Most specific first: a later pattern never claims text an earlier one matched.
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
+    ("m_d_y", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD},? (\d{{4}})\b")),
+    ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+    ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?ខែ\s?({_KHMER_MONTHS})")),
+    ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+    ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
+    ("m_d", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD}\b(?! (?:years?|months?|days?|weeks?|people|activists))")),
+    ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\b")),
+    ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
+    ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
+    ("rel_day", re.compile(r"\b(" + _alternation(k for k in lexicon.RELATIVE_DAYS if k.isascii()) + r")\b")),
+    ("km_rel_day", re.compile("(" + _alternation(k for k in lexicon.RELATIVE_DAYS if not k.isascii()) + ")")),
+    ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
+    ("rel_month", re.compile(r"(" + _alternation(lexicon.RELATIVE_MONTHS) + r")")),
+    ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
+    ("weekday", re.compile(rf"\b(last |this |on |early |late )?({_LATIN_WEEKDAYS})\b")),
+    ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
+    ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|until|by|from|of) ({_LATIN_MONTHS})\b(?!-)")),
+    ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
+    ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
+    ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
+]
+
+
+def find_dates(sentence: str, published: date) -> list[DateMention]:
+    """Every date the sentence names, resolved against the publication day, in text order."""
+    taken: list[tuple[int, int]] = []
+    found: list[DateMention] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(sentence):
+            start, end = m.span()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            value = _resolve(kind, m.groups(), published)
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append(DateMention(start, end, m.group(0), value))
+    found.sort(key=lambda d: d.start)
+    return found
+
+
+def period_end(value: EventDate) -> date:
+    """The last day of the period a date names."""
+    d = value.value
+    if value.precision is Precision.YEAR:
+        return date(d.year, 12, 31)
+    if value.precision is Precision.MONTH:
+        return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+    return d
+
+
+def _day(year: int, month: int, day: int) -> EventDate | None:
+    try:
+        return EventDate(date(year, month, day))
+    except ValueError:
+        return None
+
+
+def _without_year(month: int, day: int, published: date) -> EventDate | None:
+    # "on March 3" names the latest March 3 that is not after publication (allowing a
+    # couple of days for a scheduled event reported in advance).
+    value = _day(published.year, month, day)
+    if value and value.value > published + timedelta(days=2):
+        value = _day(published.year - 1, month, day)
+    return value
+
+
+def _month_without_year(month: int, published: date) -> EventDate:
+    year = published.year if month <= published.month else published.year - 1
+    return EventDate(date(year, month, 1), Precision.MONTH)
+
+
+def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> EventDate | None:  # noqa: PLR0911, PLR0912
+    g = [x or "" for x in groups]
+    months = lexicon.MONTHS
+    if kind == "iso":
+        return _day(int(g[0]), int(g[1]), int(g[2]))
+    if kind in ("d_m_y", "km_d_m_y"):
+        return _day(int(g[2]), months[g[1]], int(g[0]))
+    if kind == "m_d_y":
+        return _day(int(g[2]), months[g[0]], int(g[1]))
+    if kind in ("km_d_m", "d_m"):
+        return _without_year(months[g[1]], int(g[0]), published)
+    if kind == "m_d":
+        return _without_year(months[g[0]], int(g[1]), published)
+    if kind in ("m_y", "km_m_y"):
+        return EventDate(date(int(g[1]), months[g[0]], 1), Precision.MONTH)
+    if kind in ("ago", "km_ago"):
+        count = _NUMBER_WORDS.get(g[0]) or int(g[0])
+        unit = {"ថ្ងៃ": "day", "សប្តាហ៍": "week", "ខែ": "month", "ឆ្នាំ": "year"}.get(g[1], g[1])
+        if unit == "day":
+            return EventDate(published - timedelta(days=count))
+        if unit == "week":
+            return EventDate(published - timedelta(weeks=count))
+        if unit == "month":
+            total = published.year * 12 + published.month - 1 - count
+            return EventDate(date(total // 12, total % 12 + 1, 1), Precision.MONTH)
+        return EventDate(date(published.year - count, 1, 1), Precision.YEAR)
+    if kind in ("rel_day", "km_rel_day"):
+        return EventDate(published - timedelta(days=lexicon.RELATIVE_DAYS[g[0]]))
+    if kind == "rel_week":
+        back = 0 if g[0] in ("this week", "earlier this week", "សប្តាហ៍នេះ") else 7
+        return EventDate(published - timedelta(days=back))
+    if kind == "rel_month":
+        total = published.year * 12 + published.month - 1 - lexicon.RELATIVE_MONTHS[g[0]]
+        return EventDate(date(total // 12, total % 12 + 1, 1), Precision.MONTH)
+    if kind == "rel_year":
+        return EventDate(date(published.year - lexicon.RELATIVE_YEARS[g[0]], 1, 1), Precision.YEAR)
+    if kind in ("weekday", "km_weekday"):
+        target = lexicon.WEEKDAYS[g[1]]
+        back = (published.weekday() - target) % 7
+        if g[0].strip() in ("last", "កាលពី") and back == 0:
+            back = 7
+        return EventDate(published - timedelta(days=back))
+    if kind == "month":
+        return _month_without_year(months[g[1]], published)
+    if kind == "km_month":
+        return _month_without_year(months[g[0]], published)
+    if kind in ("year", "km_year"):
+        year = int(g[0])
+        if year > published.year + 1:
+            return None
+        return EventDate(date(year, 1, 1), Precision.YEAR)
+    return None

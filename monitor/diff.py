@@ -1,0 +1,205 @@
+"""Decide each entry's verdict against what is already known.
+
+Known is the baseline plus every development the monitor has judged `new` before. A
+development matches a known event by signature: same case (or the same people), same
+family of type ("freed" and "pardoned" are one story), overlapping people, and a date in
+the same window. Entries whose developments fail to match may still be a near-copy of an
+earlier story (syndicated text, a re-headlined update): a character-shingle fingerprint
+catches those within a few days.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from monitor.classify import Candidate
+from monitor.dates import period_end
+from monitor.match import MatchResult
+from monitor.model import TYPE_FAMILY, Development, Entry, EventDate, KnownEvent, Precision, Verdict
+
+SAME_DAY_TOLERANCE = timedelta(days=7)  # "on Friday" vs the day the first outlet said
+UNDATED_LOOKBACK = timedelta(days=45)  # an undated restatement refers to a recent event
+NEAR_DUPLICATE_WINDOW = timedelta(days=10)
+RESTATEMENT_WINDOW = timedelta(days=14)
+NEAR_DUPLICATE_JACCARD = 0.55
+_SHINGLE = 5
+
+
+@dataclass
+class Decision:
+    """What diff concluded for one entry (judge composes it into a Judgement)."""
+
+    verdict: Verdict
+    development: Development | None = None
+    duplicate_of: str | None = None
+    known_event: KnownEvent | None = None
+    reason: str = ""
+
+
+@dataclass
+class _Fingerprint:
+    entry_id: str
+    root_id: str
+    published: date
+    shingles: frozenset[str]
+
+
+@dataclass
+class KnownEvents:
+    """The memory diff judges against: known events by case, and recent story fingerprints."""
+
+    organisations: frozenset[str] = frozenset()
+    by_case: dict[str, list[KnownEvent]] = field(default_factory=dict)
+    by_person: dict[str, list[KnownEvent]] = field(default_factory=dict)
+    recent: dict[str, deque[_Fingerprint]] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)  # entry id -> first entry of its story
+
+    def add(self, event: KnownEvent) -> None:
+        self.by_case.setdefault(event.case, []).append(event)
+        for person in self._persons(event.subjects):
+            self.by_person.setdefault(person, []).append(event)
+        if event.entry_id:
+            self.roots.setdefault(event.entry_id, event.entry_id)
+
+    def add_all(self, events: Iterable[KnownEvent]) -> None:
+        for event in events:
+            self.add(event)
+
+    def remember_story(self, entry_id: str, root_id: str, people: Sequence[str], published: date, text: str) -> None:
+        """Keep the fingerprint of an entry that reported a development (new or duplicate)."""
+        self.roots[entry_id] = self.roots.get(root_id, root_id)
+        print_ = _Fingerprint(entry_id, self.roots[entry_id], published, _shingles(text))
+        for person in people:
+            queue = self.recent.setdefault(person, deque(maxlen=200))
+            queue.append(print_)
+
+    def find(self, candidate: Candidate, published: date) -> KnownEvent | None:
+        """The known event this candidate reports again, if any (oldest first)."""
+        dev = candidate.development
+        pool: list[KnownEvent] = list(self.by_case.get(dev.case, ()))
+        seen = {id(e) for e in pool}
+        for person in self._persons(dev.subjects):
+            for event in self.by_person.get(person, ()):
+                if id(event) not in seen:
+                    pool.append(event)
+                    seen.add(id(event))
+        family = dev.family
+        matches = [
+            e
+            for e in pool
+            if TYPE_FAMILY.get(e.type, e.type) == family
+            and self._same_people(dev.subjects, e.subjects)
+            and _same_time(candidate, e, published)
+        ]
+        if not matches:
+            return None
+        # Prefer an event the monitor itself saw (so duplicates point at an entry), then the
+        # closest in time.
+        return min(matches, key=lambda e: (e.entry_id is None, abs((e.date.value - dev.date.value).days)))
+
+    def near_duplicate(self, people: Sequence[str], published: date, text: str) -> str | None:
+        shingles = _shingles(text)
+        if not shingles:
+            return None
+        best, best_score = None, NEAR_DUPLICATE_JACCARD
+        for person in people:
+            for fp in self.recent.get(person, ()):
+                if abs(published - fp.published) > NEAR_DUPLICATE_WINDOW:
+                    continue
+                score = len(shingles & fp.shingles) / len(shingles | fp.shingles)
+                if score >= best_score:
+                    best, best_score = fp.root_id, score
+        return best
+
+    def root_of(self, entry_id: str) -> str:
+        return self.roots.get(entry_id, entry_id)
+
+    def _persons(self, names: Iterable[str]) -> list[str]:
+        return [n for n in names if n not in self.organisations]
+
+    def _same_people(self, a: Sequence[str], b: Sequence[str]) -> bool:
+        pa, pb = set(self._persons(a)), set(self._persons(b))
+        return not pa or not pb or bool(pa & pb)
+
+
+def decide(entry: Entry, match: MatchResult, candidates: Sequence[Candidate], known: KnownEvents, published: date) -> Decision:
+    """The verdict for one entry; `known` is read, never changed (see `remember`)."""
+    if not match.people:
+        return Decision(Verdict.NONE, reason="no watched subject named")
+    story = _story_text(match)
+    news = [c for c in candidates if c.is_news]
+    if news:
+        primary = news[0]
+        event = known.find(primary, published)
+        if event is None:
+            root = known.near_duplicate(match.people, published, story)
+            if root is not None:
+                return Decision(Verdict.DUPLICATE, primary.development, root, reason="near-copy of an earlier story")
+            return Decision(Verdict.NEW, primary.development, reason="no known event matches")
+        if event.entry_id:
+            return Decision(
+                Verdict.DUPLICATE, primary.development, known.root_of(event.entry_id), event,
+                reason=f"same {primary.development.family} as an earlier entry",
+            )
+        return Decision(Verdict.KNOWN, primary.development, None, event, reason="matches a baseline event")
+    root = known.near_duplicate(match.people, published, story)
+    if root is not None:
+        return Decision(Verdict.DUPLICATE, None, root, reason="near-copy of an earlier story")
+    if candidates:
+        recalled = candidates[0]
+        event = known.find(recalled, published)
+        if event is not None and event.entry_id and published - event.date.value <= RESTATEMENT_WINDOW:
+            # "A week after the verdict, ..." restates a story the monitor reported days ago.
+            return Decision(
+                Verdict.DUPLICATE, recalled.development, known.root_of(event.entry_id), event,
+                reason="restates a recent development",
+            )
+        return Decision(Verdict.KNOWN, recalled.development, None, event, reason="only recalls past events")
+    return Decision(Verdict.MENTION, reason="names a subject but reports no development")
+
+
+def remember(entry: Entry, match: MatchResult, decision: Decision, known: KnownEvents, published: date) -> KnownEvent | None:
+    """Fold a decision into memory; returns the new known event for a `new` entry."""
+    story = _story_text(match)
+    if decision.verdict is Verdict.NEW and decision.development is not None:
+        dev = decision.development
+        event = KnownEvent(
+            case=dev.case, type=dev.type, date=dev.date, summary=entry.title,
+            subjects=dev.subjects, entry_id=entry.id,
+        )
+        known.add(event)
+        known.remember_story(entry.id, entry.id, match.people, published, story)
+        return event
+    if decision.verdict is Verdict.DUPLICATE and decision.duplicate_of:
+        known.remember_story(entry.id, decision.duplicate_of, match.people, published, story)
+    return None
+
+
+def _same_time(candidate: Candidate, event: KnownEvent, published: date) -> bool:
+    dev = candidate.development
+    if not candidate.dated:
+        if dev.background:
+            return event.date.value <= published
+        # Undated news: the publication day was assumed; an event of the same kind in the
+        # weeks before is what the entry restates.
+        return published - UNDATED_LOOKBACK <= period_end(event.date) and event.date.value <= published + timedelta(days=3)
+    lo, hi = _bounds(dev.date.value, dev.date.precision)
+    e_lo, e_hi = _bounds(event.date.value, event.date.precision)
+    return lo - SAME_DAY_TOLERANCE <= e_hi and e_lo <= hi + SAME_DAY_TOLERANCE
+
+
+def _bounds(value: date, precision: Precision) -> tuple[date, date]:
+    return value, period_end(EventDate(value, precision))
+
+
+def _story_text(match: MatchResult) -> str:
+    return (match.fields["title"] + " " + match.fields["summary"][:200]).replace(" ", "")
+
+
+def _shingles(text: str) -> frozenset[str]:
+    if len(text) < _SHINGLE:
+        return frozenset()
+    return frozenset(text[i : i + _SHINGLE] for i in range(len(text) - _SHINGLE + 1))

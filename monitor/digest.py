@@ -1,0 +1,434 @@
+"""Digest rendering: one Digest in, one multipart email out (plain text and HTML), no I/O.
+
+Everything that came from a feed (titles, summaries, outlet names, links) is untrusted:
+it is autoescaped in HTML, stripped of control characters before it goes into a header,
+and a link is only rendered as a link when it is http(s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from urllib.parse import urlsplit
+
+import css_inline
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from monitor.errors import DeliveryError
+from monitor.model import Digest, DigestDevelopment, EventDate, KnownEvent, Precision, Report
+
+SUBJECT_MAX = 120
+CONTEXT_EVENTS = 3
+
+TYPE_WORDS: dict[str, str] = {
+    "death": "died",
+    "attack": "attacked",
+    "conviction": "convicted",
+    "acquittal": "acquitted",
+    "appeal_ruling": "appeal ruling",
+    "pardon": "pardoned",
+    "charges_dropped": "charges dropped",
+    "release": "released",
+    "bail": "released on bail",
+    "ban_lifted": "ban lifted",
+    "rehabilitation": "political rights restored",
+    "ban": "banned",
+    "arrest": "arrested",
+    "charge": "charged",
+    "summons": "summoned",
+    "trial_opened": "trial opened",
+    "trial_resumed": "trial resumed",
+    "trial_adjourned": "trial adjourned",
+    "hearing": "hearing held",
+    "appeal": "appeal filed",
+    "exile": "went into exile",
+    "return": "returned",
+}
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+# Bidi embeddings, overrides and isolates can make a subject line read backwards (CVE-2021-42574
+# style spoofing); zero-width joiners (U+200C/D) are kept: Khmer and Indic scripts need them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def type_in_words(development_type: str) -> str:
+    """'bail' -> 'released on bail'; an unknown type reads as its words."""
+    return TYPE_WORDS.get(development_type, development_type.replace("_", " ").strip())
+
+
+def format_event_date(when: EventDate) -> str:
+    """'3 March 2023', 'March 2023' or '2023', depending on how precisely it is known."""
+    value = when.value
+    if when.precision is Precision.YEAR:
+        return f"{value.year}"
+    if when.precision is Precision.MONTH:
+        return f"{_MONTHS[value.month - 1]} {value.year}"
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def clean_line(text: str | None) -> str:
+    """One line of untrusted text: no CR/LF or other control characters, single spaces."""
+    if not text:
+        return ""
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char in _BIDI_CONTROLS or category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        else:
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def safe_href(url: str | None) -> str:
+    """The URL if it is an absolute http(s) link, else '' (javascript:, data:, mailto: ...)."""
+    if not url:
+        return ""
+    url = url.strip()
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c.isspace() for c in url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return url
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary and add an ellipsis when `text` is longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+def _join_words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _people_phrase(people: tuple[str, ...], fallback: str) -> str:
+    names = [clean_line(p) for p in people if clean_line(p)]
+    if not names:
+        return clean_line(fallback)
+    if len(names) > 2:
+        return f"{names[0]}, {names[1]} and {len(names) - 2} other{'s' if len(names) > 3 else ''}"
+    return _join_words(names)
+
+
+# --- The view: what the templates show, already cleaned and ordered. ---
+
+
+@dataclass(frozen=True)
+class ReportView:
+    outlet: str
+    title: str
+    href: str  # '' when the link is not http(s): the template shows text only
+    published: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    date: str
+    type: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class DevelopmentView:
+    type: str
+    date: str
+    summary: str
+    people: tuple[str, ...]
+    first: ReportView | None
+    others: tuple[ReportView, ...]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: str
+    title: str
+    developments: tuple[DevelopmentView, ...]
+    context: tuple[EventView, ...]
+
+
+def _report_view(report: Report) -> ReportView:
+    published = ""
+    if report.published is not None:
+        stamp = report.published
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(UTC)
+        published = f"{stamp.day} {_MONTHS[stamp.month - 1]} {stamp.year}"
+    return ReportView(
+        outlet=clean_line(report.outlet) or "Unknown outlet",
+        title=clean_line(report.title),
+        href=safe_href(report.link),
+        published=published,
+    )
+
+
+def _newest_key(development: DigestDevelopment) -> tuple[object, ...]:
+    """Newest first: the event date, then the first report's time, then the id as tiebreak."""
+    first = development.reports[0].published if development.reports else None
+    first_ts = first.timestamp() if first is not None and first.tzinfo is not None else 0.0
+    return (development.date.value, first_ts, development.development_id)
+
+
+def _case_context(developments: list[DigestDevelopment]) -> tuple[EventView, ...]:
+    """The case's last known events before the digest's developments, newest first, up to 3.
+
+    Shown once per case: with two developments of one case, the later one's context would
+    repeat the earlier one, which the reader is looking at already.
+    """
+    in_digest = {(d.type, d.date.value) for d in developments}
+    seen: set[tuple[object, ...]] = set()
+    events: list[KnownEvent] = []
+    for development in developments:
+        for event in development.context:
+            key = (event.type, event.date.value, event.summary)
+            if key in seen or (event.type, event.date.value) in in_digest:
+                continue
+            seen.add(key)
+            events.append(event)
+    events.sort(key=lambda e: e.date.value, reverse=True)
+    return tuple(
+        EventView(
+            date=format_event_date(e.date),
+            type=type_in_words(e.type),
+            summary=clean_line(e.summary),
+        )
+        for e in events[:CONTEXT_EVENTS]
+    )
+
+
+def group_by_case(developments: tuple[DigestDevelopment, ...]) -> list[CaseView]:
+    """Developments grouped by case, newest first within a case and across cases."""
+    ordered = sorted(developments, key=_newest_key, reverse=True)
+    groups: dict[str, list[DigestDevelopment]] = {}
+    for development in ordered:  # dict order: cases in the order of their newest development
+        groups.setdefault(development.case_id, []).append(development)
+    cases = []
+    for case_id, members in groups.items():
+        views = []
+        for d in members:
+            reports = [_report_view(r) for r in d.reports]
+            views.append(
+                DevelopmentView(
+                    type=type_in_words(d.type),
+                    date=format_event_date(d.date),
+                    summary=clean_line(d.summary),
+                    people=tuple(p for p in (clean_line(p) for p in d.people) if p),
+                    first=reports[0] if reports else None,
+                    others=tuple(reports[1:]),
+                )
+            )
+        title = clean_line(members[0].case_title) or clean_line(case_id)
+        cases.append(CaseView(case_id, title, tuple(views), _case_context(members)))
+    return cases
+
+
+# --- The subject line. ---
+
+
+def _strip_leading_names(summary: str, people: tuple[str, ...]) -> str:
+    """'Kem Sokha sentenced to ...' -> 'sentenced to ...' when the subject names him already."""
+    for name in sorted((clean_line(p) for p in people), key=len, reverse=True):
+        if name and summary.lower().startswith(name.lower() + " "):
+            return summary[len(name) + 1 :].lstrip(" ,:;—-")
+    return summary
+
+
+def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: int = 0) -> str:
+    """A subject that says what happened, under SUBJECT_MAX characters, on one line."""
+    ordered = sorted(developments, key=_newest_key, reverse=True)
+    if not ordered:
+        if coverage_count:
+            noun = "article" if coverage_count == 1 else "articles"
+            return f"No new developments; {coverage_count} {noun} of coverage"
+        return "No new developments"
+    if len(ordered) == 1:
+        d = ordered[0]
+        who = _shorten(_people_phrase(d.people, d.case_title or d.case_id), 60)
+        head = f"{who}: {type_in_words(d.type)}"
+        summary = _strip_leading_names(clean_line(d.summary), d.people)
+        if not summary:
+            return _shorten(f"{head} on {format_event_date(d.date)}", SUBJECT_MAX)
+        room = SUBJECT_MAX - len(head) - 3
+        if room < 12:
+            return _shorten(head, SUBJECT_MAX)
+        return f"{head} — {_shorten(summary, room)}"
+    prefix = f"{len(ordered)} developments: "
+    items = [
+        f"{_people_phrase(d.people, d.case_title or d.case_id)} {type_in_words(d.type)}"
+        for d in ordered
+    ]
+    best = f"{prefix}{_shorten(items[0], SUBJECT_MAX - len(prefix) - 14)} and {len(items) - 1} more"
+    for shown in range(1, len(items) + 1):
+        text = prefix + _list_items(items[:shown], len(items) - shown)
+        if len(text) > SUBJECT_MAX:
+            break
+        best = text
+    return best
+
+
+def _list_items(items: list[str], more: int) -> str:
+    """'A convicted, B arrested and 2 more'; semicolons when an item has its own 'and'."""
+    if any(" and " in item or "," in item for item in items):
+        return "; ".join(items) + (f"; and {more} more" if more else "")
+    if more:
+        return ", ".join(items) + f" and {more} more"
+    return _join_words(items)
+
+
+# --- The email. ---
+
+
+def make_environment() -> Environment:
+    """The Jinja environment for the package templates, HTML autoescaped."""
+    env = Environment(
+        loader=PackageLoader("monitor", "templates"),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2"), default_for_string=True, default=False
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap
+    return env
+
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def _wrap(text: str, indent: str = "", first: str | None = None, width: int = 76) -> str:
+    """Plain-text paragraphs wrapped for mail readers; URLs are never broken."""
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _period_label(period: str) -> str:
+    daily = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period)
+    if daily:
+        year, month, day = (int(g) for g in daily.groups())
+        if 1 <= month <= 12:
+            return f"Daily digest, {day} {_MONTHS[month - 1]} {year}"
+    weekly = re.fullmatch(r"(\d{4})-W(\d{2})", period)
+    if weekly:
+        return f"Weekly digest, week {int(weekly.group(2))} of {weekly.group(1)}"
+    if period.startswith("immediate"):
+        return "Alert"
+    return f"Digest {clean_line(period)}"
+
+
+def message_id(email: str, period: str, sender: str) -> str:
+    """The same (subscriber, period) always gets the same Message-ID: a resend is a duplicate."""
+    digest = hashlib.sha256(f"{email.strip().lower()}|{period}".encode()).hexdigest()[:24]
+    _, sender_address = parseaddr(sender)
+    domain = sender_address.rpartition("@")[2] if "@" in sender_address else ""
+    domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "localhost"
+    return f"<digest-{digest}@{domain}>"
+
+
+def _recipient(name: str, email: str) -> str:
+    """'Name <address>' with the display name cleaned; an unusable address is refused."""
+    address = email.strip()
+    try:
+        if not address or any(c.isspace() or unicodedata.category(c) == "Cc" for c in address):
+            raise ValueError(address)
+        return str(Address(display_name=clean_line(name), addr_spec=address))
+    except (ValueError, IndexError) as exc:
+        raise DeliveryError(
+            clean_line(address) or "(no address)",
+            "not a usable email address",
+            hint="fix the subscriber's address in the config",
+        ) from exc
+
+
+def render_digest(
+    digest: Digest,
+    *,
+    sender: str,
+    env: Environment | None = None,
+    list_unsubscribe_post_url: str = "",
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Render `digest` as a multipart/alternative email (text/plain, then text/html).
+
+    `list_unsubscribe_post_url` is the RFC 8058 one-click endpoint for the List-Unsubscribe
+    header when it differs from the link in the body (`digest.unsubscribe_url`, which may
+    open a confirmation page). The Date header is `digest.generated_at`, else `now`, else
+    the current time.
+    """
+    if env is None:
+        env = make_environment()
+    else:
+        env.filters.setdefault("wrap", _wrap)
+    subscriber = digest.subscriber
+    cases = group_by_case(digest.developments)
+    show_coverage = bool(subscriber.coverage and digest.coverage)
+    coverage = [_report_view(r) for r in digest.coverage] if show_coverage else []
+    unsubscribe_href = safe_href(digest.unsubscribe_url)
+    subject = clean_line(subject_line(digest.developments, len(coverage)))
+    context = {
+        "subject": subject,
+        "period": _period_label(digest.period),
+        "cases": cases,
+        "development_count": len(digest.developments),
+        "coverage": coverage,
+        "subscriber_email": clean_line(subscriber.email),
+        "frequency": clean_line(subscriber.frequency),
+        "watchlists": [clean_line(w) for w in subscriber.watchlists],
+        "followed_cases": [clean_line(c) for c in subscriber.cases],
+        "unsubscribe_url": unsubscribe_href,
+        "instance": clean_line(digest.extra.get("instance", "")) or "Case monitor",
+    }
+
+    text = env.get_template("digest.txt.j2").render(context)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
+
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = _recipient(subscriber.name, subscriber.email)
+    message["Subject"] = subject
+    stamp = digest.generated_at or now or datetime.now(UTC)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    message["Date"] = format_datetime(stamp)
+    message["Message-ID"] = message_id(subscriber.email, digest.period, sender)
+    message["Auto-Submitted"] = "auto-generated"
+    header_url = safe_href(list_unsubscribe_post_url) or unsubscribe_href
+    if header_url:
+        message["List-Unsubscribe"] = f"<{header_url}>"
+        if header_url.lower().startswith("https:"):  # RFC 8058 section 3.1: HTTPS only
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # quoted-printable keeps every line under RFC 5322's 998 octets and needs no 8BITMIME.
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message

@@ -1,0 +1,159 @@
+"""`monitor scan`: replay feed files, folders of them, or URLs through match and diff.
+
+Sends nothing. Prints one JSON object per entry, oldest publication first (DESIGN.md, the
+contract). Each source that cannot be read gets one error line on stderr naming it; the
+others are still scanned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+
+from monitor.errors import MonitorError
+from monitor.judge import Judge
+from monitor.model import Case, Entry, Judgement, Subject
+from monitor.parse import parse_feed
+from monitor.store import judgements as store
+
+# In a folder, only files that look like feeds are read (a README or labels file beside
+# them is not an error); a file named explicitly is always read.
+FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".rdf", ".feed"})
+
+
+@dataclass
+class ScanReport:
+    """What a scan did: entries judged, per verdict, and the sources that failed."""
+
+    entries: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def expand_sources(sources: Iterable[str]) -> Iterator[str]:
+    """Files as given, folders as their feed files (sorted, recursive), URLs as given."""
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            yield source
+            continue
+        path = Path(source)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in FEED_SUFFIXES:
+                    yield str(child)
+        else:
+            yield source
+
+
+def read_entries(
+    sources: Iterable[str],
+    fetch_url: Callable[[str], tuple[bytes, dict[str, str]]],
+    report: ScanReport,
+    warn: Callable[[str], None],
+) -> list[Entry]:
+    """Parse every source; one that fails is reported and skipped, never fatal."""
+    collected: list[Entry] = []
+    for source in expand_sources(sources):
+        try:
+            if source.startswith(("http://", "https://")):
+                body, headers = fetch_url(source)
+            else:
+                try:
+                    body, headers = Path(source).read_bytes(), {}
+                except OSError as exc:
+                    raise MonitorError(f"{source}: cannot read file: {exc.strerror or exc}") from exc
+            parsed = parse_feed(body, source=source, headers=headers)
+        except MonitorError as exc:
+            report.failures.append(source)
+            warn(f"error: {exc}")
+            continue
+        if parsed.problem:
+            report.problems.append(source)
+            warn(f"warning: {source}: feed is malformed, kept {len(parsed.entries)} entries ({parsed.problem})")
+        collected.extend(parsed.entries)
+    return collected
+
+
+def unique_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """Drop repeats of one entry (same id, same link, or same content), keeping the first."""
+    seen: set[str] = set()
+    out: list[Entry] = []
+    for entry in entries:
+        keys = {f"id:{entry.id}", f"hash:{entry.content_hash}"}
+        if entry.link:
+            keys.add(f"link:{entry.link}")
+        if keys & seen:
+            continue
+        seen |= keys
+        out.append(entry)
+    return out
+
+
+def publication_order(entries: list[Entry]) -> list[Entry]:
+    """Oldest publication first; undated entries last, in the order they were read."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda e: e.published or far)
+
+
+def make_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
+    """A Judge that knows the baseline and everything this database has seen."""
+    judge = Judge(subjects, cases, store.load_known_events(engine))
+    for row in store.recent_stories(engine):
+        published = row["published"]
+        day = published.date() if isinstance(published, datetime) else datetime.now(UTC).date()
+        root = str(row["duplicate_of"] or row["entry_key"])
+        judge.remember_story(str(row["entry_key"]), root, row["people"], day, str(row["title"]), str(row["summary"]))  # type: ignore[arg-type]
+    return judge
+
+
+def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datetime) -> list[Judgement]:
+    """Judge new entries in order and store them; entries seen before keep their verdict."""
+    stored = store.stored_judgements(engine, (e.id for e in entries))
+    results: list[Judgement] = []
+    fresh = []
+    for entry in entries:
+        row = stored.get(entry.id)
+        if row is not None:
+            results.append(store.judgement_from_row(entry, row))
+            continue
+        judgement, event = judge.judge(entry, now=now)
+        fresh.append((judgement, event))
+        results.append(judgement)
+    store.save_judgements(engine, fresh, now)
+    return results
+
+
+def to_json(judgement: Judgement) -> str:
+    entry = judgement.entry
+    dev = judgement.development
+    line = {
+        "id": entry.id,
+        "source": entry.source,
+        "title": entry.title,
+        "link": entry.link,
+        "published": entry.published.isoformat() if entry.published else None,
+        "people": list(judgement.people),
+        "cases": list(judgement.cases),
+        "verdict": judgement.verdict.value,
+        "development": (
+            {"case": dev.case, "type": dev.type, "date": str(dev.date)} if dev is not None else None
+        ),
+        "duplicate_of": judgement.duplicate_of,
+        "why": list(judgement.why),
+    }
+    return json.dumps(line, ensure_ascii=False)
+
+
+def write_results(results: Iterable[Judgement], out: TextIO, report: ScanReport) -> None:
+    for judgement in results:
+        out.write(to_json(judgement) + "\n")
+        report.entries += 1
+        key = judgement.verdict.value
+        report.verdicts[key] = report.verdicts.get(key, 0) + 1
