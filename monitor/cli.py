@@ -163,5 +163,16 @@ def main() -> None:
     cli(prog_name="monitor")
 
 
+def _register_commands() -> None:
+    """The daemon's and delivery's commands live beside the stages they drive."""
+    from monitor import cli_daemon, cli_delivery
+
+    cli_daemon.register(cli)
+    cli_delivery.register(cli)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ leaves the store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, delete, insert, select
@@ -114,13 +115,25 @@ def stored_judgements(engine: Engine, keys: Iterable[str]) -> dict[str, dict[str
     return found
 
 
-def save_judgements(engine: Engine, judged: Iterable[tuple[Judgement, KnownEvent | None]], now: datetime | None = None) -> dict[str, int]:
+@dataclass(frozen=True)
+class StoredEntry:
+    """What was written for one judged entry: its row, and its development's row if any."""
+
+    entry_key: str
+    entry_row: int
+    verdict: Verdict
+    cases: tuple[str, ...]
+    development_id: int | None  # for new and duplicate entries
+    created_development: bool  # True for the entry that announced it (`new`)
+
+
+def save_judgements(engine: Engine, judged: Iterable[tuple[Judgement, KnownEvent | None]], now: datetime | None = None) -> list[StoredEntry]:
     """Write judged entries (and the developments they announced) in one transaction.
 
-    Returns entry key -> development id for the `new` ones, so delivery can promise them.
+    Returns what was stored, so delivery can promise the new developments.
     """
     now = now or datetime.now(UTC)
-    created: dict[str, int] = {}
+    stored: list[StoredEntry] = []
     dev_by_root: dict[str, int] = {}
     with engine.begin() as conn:
         for judgement, event in judged:
@@ -134,7 +147,6 @@ def save_judgements(engine: Engine, judged: Iterable[tuple[Judgement, KnownEvent
                         summary=event.summary, first_entry_key=entry.id, created_at=now,
                     )
                 ).inserted_primary_key[0]
-                created[entry.id] = development_id
                 dev_by_root[entry.id] = development_id
             elif judgement.verdict is Verdict.DUPLICATE and judgement.duplicate_of:
                 development_id = dev_by_root.get(judgement.duplicate_of) or _development_of(conn, judgement.duplicate_of)
@@ -152,7 +164,11 @@ def save_judgements(engine: Engine, judged: Iterable[tuple[Judgement, KnownEvent
                 conn.execute(insert(mentions), [
                     {"entry_id": entry_id, "subject": p, "alias": "", "field": ""} for p in judgement.people
                 ])
-    return created
+            stored.append(StoredEntry(
+                entry.id, entry_id, judgement.verdict, judgement.cases, development_id,
+                judgement.verdict is Verdict.NEW and development_id is not None,
+            ))
+    return stored
 
 
 def _development_of(conn, entry_key: str) -> int | None:  # type: ignore[no-untyped-def]
