@@ -163,7 +163,10 @@ class Classifier:
         people = self._people_in(match, field, start, end) or fallback_people
         if not people:
             return []
-        dates = find_dates(text, published)
+        # A date after publication names what is scheduled ("ruling due in 2025"), not
+        # when the reported event happened.
+        latest = published + timedelta(days=2)
+        dates = [d for d in find_dates(text, published) if d.value.value <= latest]
         out: list[Candidate] = []
         lead = field == "title" or index == 0
         for hit in hits:
@@ -181,7 +184,7 @@ class Classifier:
                 continue
             if when is not None:
                 event_date, dated, date_text = when.value, True, when.text
-                background = period_end(event_date) < published - NEWS_WINDOW
+                background = retrospective or period_end(event_date) < published - NEWS_WINDOW
             else:
                 event_date, dated, date_text = EventDate(published), False, ""
                 # An undated event after the lead is as likely background as news.
@@ -211,7 +214,10 @@ class Classifier:
         """The case the sentence is about: its subjects' cases, scored by case keywords."""
         scores: dict[str, float] = {}
         order: dict[str, int] = {}
-        for person in people:
+        # Where a sentence names a person, the case is one of theirs; the organisation they
+        # belong to decides only when it stands alone ("51 CNRP members convicted").
+        persons = [p for p in people if (s := self.subjects.get(p)) is not None and s.kind == "person"]
+        for person in persons or people:
             subject = self.subjects.get(person)
             if subject is None:
                 continue

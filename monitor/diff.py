@@ -52,6 +52,7 @@ class KnownEvents:
     """The memory diff judges against: known events by case, and recent story fingerprints."""
 
     organisations: frozenset[str] = frozenset()
+    cases_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # subject -> its cases
     by_case: dict[str, list[KnownEvent]] = field(default_factory=dict)
     by_person: dict[str, list[KnownEvent]] = field(default_factory=dict)
     recent: dict[str, deque[_Fingerprint]] = field(default_factory=dict)
@@ -81,11 +82,16 @@ class KnownEvents:
         dev = candidate.development
         pool: list[KnownEvent] = list(self.by_case.get(dev.case, ()))
         seen = {id(e) for e in pool}
-        for person in self._persons(dev.subjects):
-            for event in self.by_person.get(person, ()):
-                if id(event) not in seen:
-                    pool.append(event)
-                    seen.add(id(event))
+        persons = self._persons(dev.subjects)
+        related = [e for p in persons for e in self.by_person.get(p, ())]
+        if not persons:
+            # "51 CNRP members convicted": an organisation's story may have been filed by
+            # the first outlet under any of the organisation's cases.
+            related = [e for org in dev.subjects for case in self.cases_of.get(org, ()) for e in self.by_case.get(case, ())]
+        for event in related:
+            if id(event) not in seen:
+                pool.append(event)
+                seen.add(id(event))
         family = dev.family
         matches = [
             e

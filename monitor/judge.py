@@ -26,7 +26,7 @@ class Judge:
         self.matcher = Matcher(subject_list, self.cases.values())
         self.classifier = Classifier(self.subjects, self.cases)
         organisations = frozenset(s.name for s in subject_list if s.kind != "person")
-        self.known = KnownEvents(organisations=organisations)
+        self.known = KnownEvents(organisations=organisations, cases_of={s.name: s.cases for s in subject_list})
         self.known.add_all(known)
 
     def remember_story(self, entry_key: str, root_key: str, people: Iterable[str], published: date, title: str, summary: str) -> None:
