@@ -77,7 +77,7 @@ class KnownEvents:
             queue = self.recent.setdefault(person, deque(maxlen=200))
             queue.append(print_)
 
-    def find(self, candidate: Candidate, published: date) -> KnownEvent | None:
+    def find(self, candidate: Candidate, published: date, named: Sequence[str] = ()) -> KnownEvent | None:
         """The known event this candidate reports again, if any (oldest first)."""
         dev = candidate.development
         pool: list[KnownEvent] = list(self.by_case.get(dev.case, ()))
@@ -86,8 +86,9 @@ class KnownEvents:
         related = [e for p in persons for e in self.by_person.get(p, ())]
         if not persons:
             # "51 CNRP members convicted": an organisation's story may have been filed by
-            # the first outlet under any of the organisation's cases.
-            related = [e for org in dev.subjects for case in self.cases_of.get(org, ()) for e in self.by_case.get(case, ())]
+            # the first outlet under any case of the organisation or of anyone the entry names.
+            cases = {c for name in (*dev.subjects, *named) for c in self.cases_of.get(name, ())}
+            related = [e for case in sorted(cases) for e in self.by_case.get(case, ())]
         for event in related:
             if id(event) not in seen:
                 pool.append(event)
@@ -139,7 +140,7 @@ def decide(entry: Entry, match: MatchResult, candidates: Sequence[Candidate], kn
     news = [c for c in candidates if c.is_news]
     if news:
         primary = news[0]
-        event = known.find(primary, published)
+        event = known.find(primary, published, match.people)
         if event is None:
             root = known.near_duplicate(match.people, published, story)
             if root is not None:
@@ -156,7 +157,7 @@ def decide(entry: Entry, match: MatchResult, candidates: Sequence[Candidate], kn
         return Decision(Verdict.DUPLICATE, None, root, reason="near-copy of an earlier story")
     if candidates:
         recalled = candidates[0]
-        event = known.find(recalled, published)
+        event = known.find(recalled, published, match.people)
         if event is not None and event.entry_id and published - event.date.value <= RESTATEMENT_WINDOW:
             # "A week after the verdict, ..." restates a story the monitor reported days ago.
             return Decision(

@@ -57,6 +57,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "bail": (
         r"\b(on bail|granted bail|grants bail|out on bail|bailed|released on bail|provisional release|provisionally released)\b",
+        r"\b(freed|released|let out|set free) on bail\b",
     ),
     "ban_lifted": (
         r"\bban\b[^.;]{0,60}?\b(expires|expired|ends|ended|lapses|lapsed)\b",

@@ -166,7 +166,11 @@ def build_watchlists(
                 aliases=_aliases(s.name, s.aliases),
                 short_forms=tuple(dict.fromkeys(s.short_forms)),
                 exclusions=tuple(dict.fromkeys(s.exclusions)),
-                cases=tuple(c for c, names in members.items() if s.name in names),
+                # The subject's own order first: its first case is its main one.
+                cases=tuple(dict.fromkeys(
+                    [c for c in s.cases if s.name in members.get(c, ())]
+                    + [c for c, names in members.items() if s.name in names]
+                )),
                 watchlist=name,
             )
             for s in doc.model.subjects
