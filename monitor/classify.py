@@ -142,6 +142,7 @@ class Classifier:
                     match, field, index, start, end, published, fallback, retrospective
                 )
                 index += 1
+        candidates = _dated_by_lead(candidates)
         candidates.sort(key=lambda c: c.rank)
         return candidates
 
@@ -237,8 +238,21 @@ class Classifier:
         return max(scores, key=lambda c: (scores[c], -order[c]))
 
 
-def with_date(candidate: Candidate, value: EventDate) -> Candidate:
-    return replace(candidate, development=replace(candidate.development, date=value))
+def _dated_by_lead(candidates: list[Candidate]) -> list[Candidate]:
+    """A headline rarely carries the date; its lead does ("sentenced on Friday"). An undated
+    headline candidate takes the date of a dated lead candidate of the same family and case."""
+    lead = [c for c in candidates if c.field != "title" and c.sentence == 0 and c.dated and c.is_news]
+    out: list[Candidate] = []
+    for c in candidates:
+        if c.field == "title" and not c.dated and c.is_news:
+            same = next(
+                (d for d in lead if d.development.family == c.development.family and d.development.case == c.development.case),
+                None,
+            )
+            if same is not None:
+                c = replace(c, development=replace(c.development, date=same.development.date), dated=True, date_text=same.date_text)
+        out.append(c)
+    return out
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

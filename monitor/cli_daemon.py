@@ -2,8 +2,195 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from datetime import UTC, datetime
+
 import click
+
+from monitor.cli import State, reports_errors, user_agent
+from monitor.errors import MonitorError
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the `monitor` group."""
+    cli.add_command(run_command)
+    cli.add_command(poll_command)
+    cli.add_command(status_command)
+    cli.add_command(feeds_group)
+
+
+@click.command("run")
+@click.pass_obj
+@reports_errors
+def run_command(state: State) -> None:
+    """Poll every enabled feed on its schedule until SIGTERM or Ctrl-C.
+
+    Editing config/ or baseline/ takes effect without a restart; a config that fails
+    validation is refused (logged with file, line and reason) and the running one stays.
+    """
+    from monitor.daemon import Daemon
+    from monitor.logs import setup_logging
+
+    setup_logging(state.verbose)
+    config = state.config
+    sys.exit(asyncio.run(Daemon(config, user_agent(config)).run()))
+
+
+@click.command("poll")
+@click.option("--once", is_flag=True, required=True, help="Poll every enabled feed once, then exit.")
+@click.pass_obj
+@reports_errors
+def poll_command(state: State, once: bool) -> None:
+    """Poll every enabled feed once (the daemon's code path), then print a summary."""
+    from monitor import pipeline
+    from monitor.daemon import build_context, open_store
+    from monitor.store import feeds as feed_store
+
+    config = state.config
+    engine = open_store(config)
+    names = [f.name for f in config.feeds if f.enabled]
+    try:
+        feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
+
+        async def go(advance) -> list[pipeline.PollOutcome]:  # type: ignore[no-untyped-def]
+            ctx = build_context(config, engine, user_agent(config))
+            async with ctx.client:
+                return await pipeline.poll_all(ctx, datetime.now(UTC), names, on_done=advance)
+
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(names), label="polling", file=sys.stderr) as bar:
+                outcomes = asyncio.run(go(lambda _outcome: bar.update(1)))
+        else:
+            outcomes = asyncio.run(go(None))
+    finally:
+        engine.dispose()
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            click.echo(f"failed: {outcome.feed}: {outcome.kind}: {outcome.error}", err=True)
+        elif outcome.status == "gone":
+            click.echo(f"gone: {outcome.feed}: {outcome.error} (feed disabled)", err=True)
+    s = pipeline.summarize(outcomes)
+    verdicts = ", ".join(f"{k} {v}" for k, v in sorted(s.verdicts.items())) or "none"
+    click.echo(
+        f"feeds: {s.ok} ok, {s.not_modified} not modified, {s.failed} failed"
+        + (f", {s.gone} gone" if s.gone else "")
+        + (f", {s.skipped} skipped" if s.skipped else "")
+    )
+    click.echo(f"new entries: {s.new_entries} (verdicts: {verdicts})")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+@click.command("status")
+@click.pass_obj
+@reports_errors
+def status_command(state: State) -> None:
+    """Per feed: last success, last error, next poll, entries stored; then totals."""
+    from monitor.store import feeds as feed_store
+    from monitor.store.db import open_engine, upgrade
+
+    config = state.config
+    engine = open_engine(config.settings.database_url)
+    try:
+        upgrade(engine)
+        rows = {s.name: s for s in feed_store.feed_states(engine)}
+        counts = feed_store.entry_counts(engine)
+    finally:
+        engine.dispose()
+    failing = disabled = 0
+    for feed in config.feeds:
+        row = rows.get(feed.name)
+        stored = counts.get(feed.name, 0)
+        if row is None:
+            click.echo(f"{feed.name}: never polled" + ("" if feed.enabled else " (disabled in feeds.yaml)"))
+            continue
+        flags = []
+        if not feed.enabled:
+            flags.append("disabled in feeds.yaml")
+        if row.disabled_reason:
+            disabled += 1
+            flags.append(f"disabled: {row.disabled_reason}")
+        if row.error_count:
+            failing += 1
+        click.echo(f"{feed.name}{' (' + '; '.join(flags) + ')' if flags else ''}")
+        click.echo(f"  url: {row.url}")
+        click.echo(f"  last success: {_when(row.last_success_at)} ({row.last_status or '-'})")
+        if row.last_error:
+            click.echo(f"  last error: {_when(row.last_error_at)} x{row.error_count}: {row.last_error}")
+        if row.problem:
+            click.echo(f"  problem: {row.problem}")
+        click.echo(f"  next poll: {_when(row.next_poll_at) if not row.disabled_reason else '-'}; entries: {stored}")
+    click.echo(
+        f"total: {len(config.feeds)} feeds, {failing} failing, {disabled} disabled, "
+        f"{sum(counts.values())} entries stored"
+    )
+
+
+@click.group("feeds")
+def feeds_group() -> None:
+    """Inspect configured feeds."""
+
+
+@feeds_group.command("test")
+@click.argument("url_or_name")
+@click.pass_obj
+@reports_errors
+def feeds_test(state: State, url_or_name: str) -> None:
+    """Fetch one feed (by name from feeds.yaml, or any URL) and show what it would yield.
+
+    Stores nothing: entries are judged against the database in memory only.
+    """
+    from monitor import fetch, scan
+    from monitor.parse import parse_feed
+    from monitor.store.db import is_current, open_engine, upgrade
+    from monitor.store.judgements import seed_baseline
+
+    config = state.config
+    feed = next((f for f in config.feeds if f.name.casefold() == url_or_name.casefold()), None)
+    url = feed.url if feed is not None else url_or_name
+    name = feed.name if feed is not None else url_or_name
+    if not url.startswith(("http://", "https://")):
+        raise MonitorError(f"{url_or_name}: not a feed name in feeds.yaml nor an http(s) URL")
+
+    async def get() -> fetch.FetchResult:
+        async with fetch.make_client(user_agent(config)) as client:
+            return await fetch.fetch_feed(client, fetch.FetchRequest(feed=name, url=url), fetch.FetchLimits(max_bytes=config.settings.max_feed_bytes))
+
+    result = asyncio.run(get())
+    if result.status == "gone":
+        raise MonitorError(f"{name}: HTTP 410 Gone: the feed no longer exists", hint="remove it from feeds.yaml")
+    if result.permanent_url:
+        click.echo(f"moved permanently to {result.permanent_url}")
+    parsed = parse_feed(result.body, source=url, feed=name, headers=dict(result.headers), language=feed.language if feed else None)
+    click.echo(f"{name}: {parsed.title or '(untitled)'}: {len(parsed.entries)} entries, {len(result.body)} bytes in {result.elapsed:.2f} s")
+    if parsed.problem:
+        click.echo(f"problem: {parsed.problem} (entries kept)")
+    # Judge against what the database knows, but never write to it.
+    engine = open_engine(config.settings.database_url)
+    try:
+        if not is_current(engine):
+            engine.dispose()
+            engine = open_engine("sqlite://")
+            upgrade(engine)
+            seed_baseline(engine, config.cases)
+        judge = scan.make_judge(engine, config.subjects, dict(config.cases))
+        ordered = scan.publication_order(scan.unique_entries(parsed.entries))
+        from monitor.store.judgements import stored_judgements
+
+        seen = stored_judgements(engine, (e.id for e in ordered))
+    finally:
+        engine.dispose()
+    counts: dict[str, int] = {}
+    now = datetime.now(UTC)
+    for entry in ordered:
+        if entry.id in seen:
+            verdict = f"seen ({seen[entry.id]['verdict']})"
+        else:
+            verdict = judge.judge(entry, now=now)[0].verdict.value
+        counts[verdict] = counts.get(verdict, 0) + 1
+        date = entry.published.date().isoformat() if entry.published else "undated"
+        click.echo(f"  [{verdict}] {date} {entry.title[:100]}")
+    click.echo("would yield: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"))

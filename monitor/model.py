@@ -167,6 +167,14 @@ class Entry:
     feed: str = ""
     content_hash: str = ""
 
+    @property
+    def key(self) -> str:
+        """Identity in the store. A guid that is a URL, URN or tag URI is global; a bare one
+        ("1234") is unique only within its feed, so it is scoped by the feed's name."""
+        if "://" in self.id or self.id.startswith(("urn:", "tag:", "sha256:")):
+            return self.id
+        return f"{self.feed or self.source}#{self.id}"
+
 
 @dataclass(frozen=True)
 class Mention:

@@ -23,9 +23,16 @@ from monitor.errors import ParseError
 from monitor.model import Entry
 
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I)
-_BLOCK_TAG = re.compile(r"<\s*/?\s*(p|br|div|li|h[1-6]|tr|blockquote)\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(p|br|div|li|h[1-6]|tr|td|blockquote|ul|ol|table|section|article)\b[^>]*>", re.I)
+_PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
+_LINE_BREAK = re.compile(r"\r?\n|\r")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _LINES = re.compile(r"\s*\n\s*")
+
+
+def _inline_tag_gap(match: re.Match[str]) -> str:
+    # "<b>Kem Sokha</b>'s" must read "Kem Sokha's"; a script or style block is a gap.
+    return " " if match.group(1) else ""
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,14 @@ def html_to_text(markup: str) -> str:
     """Strip tags and entities; block tags become line breaks so sentences stay apart."""
     if not markup:
         return ""
+    # A single line break is wrapping ("Kem\nSokha" is one name); a blank line or a block
+    # tag ends a paragraph.
+    markup = _PARAGRAPH_BREAK.sub("\x00", markup)
+    markup = _LINE_BREAK.sub(" ", markup)
     if "<" in markup:
-        markup = _BLOCK_TAG.sub("\n", markup)
-        markup = _TAG.sub(" ", markup)
+        markup = _BLOCK_TAG.sub("\x00", markup)
+        markup = _TAG.sub(_inline_tag_gap, markup)
+    markup = markup.replace("\x00", "\n")
     text = html.unescape(markup) if "&" in markup else markup
     text = _SPACE.sub(" ", text)
     return _LINES.sub("\n", text).strip()

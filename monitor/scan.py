@@ -82,11 +82,13 @@ def read_entries(
 
 
 def unique_entries(entries: Iterable[Entry]) -> list[Entry]:
-    """Drop repeats of one entry (same id, same link, or same content), keeping the first."""
+    """Drop repeats of one entry, keeping the first: same key, same link, or the same
+    content twice in one feed. The same text from two outlets is kept (and judged a
+    duplicate): that is a second source for the story, which the digest lists."""
     seen: set[str] = set()
     out: list[Entry] = []
     for entry in entries:
-        keys = {f"id:{entry.id}", f"hash:{entry.content_hash}"}
+        keys = {f"key:{entry.key}", f"hash:{entry.feed or entry.source}:{entry.content_hash}"}
         if entry.link:
             keys.add(f"link:{entry.link}")
         if keys & seen:
@@ -115,11 +117,11 @@ def make_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Cas
 
 def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datetime) -> list[Judgement]:
     """Judge new entries in order and store them; entries seen before keep their verdict."""
-    stored = store.stored_judgements(engine, (e.id for e in entries))
+    stored = store.stored_judgements(engine, (e.key for e in entries))
     results: list[Judgement] = []
     fresh = []
     for entry in entries:
-        row = stored.get(entry.id)
+        row = stored.get(entry.key)
         if row is not None:
             results.append(store.judgement_from_row(entry, row))
             continue

@@ -6,11 +6,11 @@ leaves the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from monitor.model import (
     Case,
@@ -106,10 +106,7 @@ def stored_judgements(engine: Engine, keys: Iterable[str]) -> dict[str, dict[str
     with engine.connect() as conn:
         for chunk_start in range(0, len(wanted), 500):
             chunk = wanted[chunk_start : chunk_start + 500]
-            query = select(entries, developments.c.case_id, developments.c.type.label("dev_type"),
-                           developments.c.date.label("dev_date"), developments.c.precision.label("dev_precision")
-                           ).outerjoin(developments, entries.c.development_id == developments.c.id
-                           ).where(entries.c.entry_key.in_(chunk))
+            query = select(entries).where(entries.c.entry_key.in_(chunk))
             for row in conn.execute(query).mappings():
                 found[row["entry_key"]] = dict(row)
     return found
@@ -127,60 +124,88 @@ class StoredEntry:
     created_development: bool  # True for the entry that announced it (`new`)
 
 
-def save_judgements(engine: Engine, judged: Iterable[tuple[Judgement, KnownEvent | None]], now: datetime | None = None) -> list[StoredEntry]:
+def save_judgements(
+    engine: Engine,
+    judged: Iterable[tuple[Judgement, KnownEvent | None]],
+    now: datetime | None = None,
+    *,
+    on_stored: Callable[[Connection, list[StoredEntry]], object] | None = None,
+) -> list[StoredEntry]:
     """Write judged entries (and the developments they announced) in one transaction.
 
-    Returns what was stored, so delivery can promise the new developments.
+    `on_stored` runs inside that transaction (delivery promises the new developments there),
+    so a crash keeps both or neither. Returns what was stored.
     """
     now = now or datetime.now(UTC)
+    judged = list(judged)
     stored: list[StoredEntry] = []
-    dev_by_root: dict[str, int] = {}
     with engine.begin() as conn:
+        dev_by_root: dict[str, int] = {}
         for judgement, event in judged:
-            entry = judgement.entry
-            development_id: int | None = None
             if judgement.verdict is Verdict.NEW and event is not None:
-                development_id = conn.execute(
+                dev_by_root[judgement.entry.id] = conn.execute(
                     insert(developments).values(
                         case_id=event.case, type=event.type, date=event.date.value,
                         precision=str(event.date.precision), subjects=list(event.subjects),
-                        summary=event.summary, first_entry_key=entry.id, created_at=now,
+                        summary=event.summary, first_entry_key=judgement.entry.id, created_at=now,
                     )
                 ).inserted_primary_key[0]
-                dev_by_root[entry.id] = development_id
+        missing = {j.duplicate_of for j, _ in judged if j.verdict is Verdict.DUPLICATE and j.duplicate_of} - dev_by_root.keys()
+        for chunk in _chunks(sorted(missing)):
+            query = select(developments.c.first_entry_key, developments.c.id).where(developments.c.first_entry_key.in_(chunk))
+            dev_by_root.update({row.first_entry_key: row.id for row in conn.execute(query)})
+        rows = []
+        for judgement, _event in judged:
+            entry, dev = judgement.entry, judgement.development
+            if judgement.verdict is Verdict.NEW:
+                development_id = dev_by_root.get(entry.id)
             elif judgement.verdict is Verdict.DUPLICATE and judgement.duplicate_of:
-                development_id = dev_by_root.get(judgement.duplicate_of) or _development_of(conn, judgement.duplicate_of)
-            entry_id = conn.execute(
-                insert(entries).values(
-                    entry_key=entry.id, feed=entry.feed, source=entry.source, title=entry.title,
-                    link=entry.link, summary=entry.summary[:2000], published=entry.published,
-                    first_seen=now, content_hash=entry.content_hash, verdict=judgement.verdict.value,
-                    people=list(judgement.people), cases=list(judgement.cases),
-                    development_id=development_id, duplicate_of=judgement.duplicate_of,
-                    why=list(judgement.why),
-                )
-            ).inserted_primary_key[0]
-            if judgement.people:
-                conn.execute(insert(mentions), [
-                    {"entry_id": entry_id, "subject": p, "alias": "", "field": ""} for p in judgement.people
-                ])
+                development_id = dev_by_root.get(judgement.duplicate_of)
+            else:
+                development_id = None
+            rows.append({
+                "entry_key": entry.key, "feed": entry.feed, "source": entry.source, "title": entry.title,
+                "link": entry.link, "summary": entry.summary[:2000], "published": entry.published,
+                "first_seen": now, "content_hash": entry.content_hash, "verdict": judgement.verdict.value,
+                "people": list(judgement.people), "cases": list(judgement.cases),
+                "development_id": development_id, "duplicate_of": judgement.duplicate_of,
+                "why": list(judgement.why),
+                "dev_case": dev.case if dev else None, "dev_type": dev.type if dev else None,
+                "dev_date": dev.date.value if dev else None, "dev_precision": str(dev.date.precision) if dev else None,
+            })
+        if not rows:
+            return stored
+        ids = conn.execute(
+            insert(entries).returning(entries.c.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        mention_rows = [
+            {"entry_id": row_id, "subject": person, "alias": "", "field": ""}
+            for row_id, (judgement, _) in zip(ids, judged, strict=True)
+            for person in judgement.people
+        ]
+        if mention_rows:
+            conn.execute(insert(mentions), mention_rows)
+        for row_id, row, (judgement, _) in zip(ids, rows, judged, strict=True):
             stored.append(StoredEntry(
-                entry.id, entry_id, judgement.verdict, judgement.cases, development_id,
-                judgement.verdict is Verdict.NEW and development_id is not None,
+                row["entry_key"], row_id, judgement.verdict, judgement.cases, row["development_id"],
+                judgement.verdict is Verdict.NEW and row["development_id"] is not None,
             ))
+        if on_stored is not None:
+            on_stored(conn, stored)
     return stored
 
 
-def _development_of(conn, entry_key: str) -> int | None:  # type: ignore[no-untyped-def]
-    return conn.execute(select(entries.c.development_id).where(entries.c.entry_key == entry_key)).scalar()
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def judgement_from_row(entry: Entry, row: Mapping[str, object]) -> Judgement:
     """Rebuild the judgement stored for an entry seen before."""
     development = None
-    if row.get("case_id"):
+    if row.get("dev_case"):
         development = Development(
-            case=str(row["case_id"]),
+            case=str(row["dev_case"]),
             type=str(row["dev_type"]),
             date=EventDate(row["dev_date"], Precision(str(row["dev_precision"]))),  # type: ignore[arg-type]
         )

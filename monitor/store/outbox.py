@@ -106,9 +106,9 @@ def suppress(target: Connection | Engine, email: str, reason: str, detail: str, 
         result = conn.execute(
             _insert_ignoring(conn, suppressions).values(
                 email=subscriber_key(email), reason=reason, detail=detail[:2000], created_at=utc(now)
-            )
+            ).returning(suppressions.c.email)
         )
-        return bool(result.rowcount)
+        return result.first() is not None
 
 
 def unsuppress(target: Connection | Engine, email: str) -> bool:
@@ -187,9 +187,10 @@ def promise(
                     rows.append({"subscriber": email, "development_id": None,
                                  "entry_id": entry.entry_row, "promised_at": promised_at})
         added = 0
-        statement = _insert_ignoring(conn, outbox)
+        # RETURNING lists only the rows inserted; rowcount of an executemany is not portable.
+        statement = _insert_ignoring(conn, outbox).returning(outbox.c.id)
         for chunk in _chunks(rows, 2000):
-            added += max(conn.execute(statement, list(chunk)).rowcount, 0)
+            added += len(conn.execute(statement, list(chunk)).all())
         return added
 
 
@@ -290,11 +291,11 @@ def claim_digest(
             _insert_ignoring(conn, digests).values(
                 subscriber=key, period=period, message_id=message_id, created_at=utc(now),
                 status="pending", attempts=0,
-            )
-        )
-        if not inserted.rowcount:
+            ).returning(digests.c.id)
+        ).first()
+        if inserted is None:
             return None
-        row = conn.execute(select(digests).where(digests.c.subscriber == key, digests.c.period == period)).one()
+        row = conn.execute(select(digests).where(digests.c.id == inserted.id)).one()
         wanted = outbox.c.development_id.is_not(None) if not coverage else outbox.c.id.is_not(None)
         attached = conn.execute(
             update(outbox)

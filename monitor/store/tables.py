@@ -96,6 +96,11 @@ entries = Table(
     Column("people", JSON, nullable=False),
     Column("cases", JSON, nullable=False),
     Column("development_id", Integer, ForeignKey("developments.id")),
+    # The development as this entry told it (a duplicate may give another date or type).
+    Column("dev_case", String(200)),
+    Column("dev_type", String(40)),
+    Column("dev_date", Date),
+    Column("dev_precision", String(10)),
     Column("duplicate_of", Text),
     Column("why", JSON, nullable=False),
 )

@@ -1,0 +1,300 @@
+"""The daemon: APScheduler 3 at the edge, driving pipeline.poll_feed per feed.
+
+Our tables are the schedule of record: each feed's job fires on its interval (with jitter),
+reads `feeds.next_poll_at`, and after a poll moves its next run to what the pipeline stored
+(backoff, Retry-After, adaptive interval). A reload job watches config/ and baseline/ and
+applies a valid change without a restart; an invalid one is logged (file, line, reason) and
+the running config stays. A maintenance job prunes old entries to tombstones. SIGTERM and
+SIGINT stop it: in-flight polls get a grace period to finish, then are cancelled, and every
+write is one transaction, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Connection, Engine
+
+from monitor.config import Config, FeedConfig, load_config
+from monitor.errors import ConfigError
+from monitor.fetch import FetchLimits, HostLimiter, make_client
+from monitor.logs import log_event
+from monitor.pipeline import PollContext, poll_feed
+from monitor.scan import make_judge
+from monitor.store import feeds as feed_store
+from monitor.store.db import open_engine, redact, upgrade
+from monitor.store.judgements import StoredEntry, seed_baseline
+
+__all__ = ["Daemon", "build_context", "open_store", "promise_callback"]
+
+log = logging.getLogger("monitor.daemon")
+
+RELOAD_EVERY = 2.0  # seconds between looks at config/ and baseline/ mtimes
+MAINTENANCE_EVERY = timedelta(hours=1)
+STOP_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
+
+
+def open_store(config: Config) -> Engine:
+    """The database of settings.database_url, migrated, with the baseline seeded."""
+    engine = open_engine(config.settings.database_url)
+    upgrade(engine)
+    seed_baseline(engine, config.cases)
+    return engine
+
+
+def promise_callback(engine: Engine, config_of: Callable[[], Config]) -> Callable[[Connection, list[StoredEntry]], object] | None:
+    """on_stored for the pipeline: delivery's outbox.promise for the current subscribers."""
+    try:
+        from monitor.delivery import watchlist_cases
+        from monitor.store import outbox
+    except ImportError:  # delivery not installed in this build: store only
+        return None
+
+    def on_stored(conn: Connection, stored: list[StoredEntry]) -> object:
+        config = config_of()
+        return outbox.promise(conn, stored, config.subscribers, watchlist_cases(config), datetime.now(UTC))
+
+    return on_stored
+
+
+def build_context(config: Config, engine: Engine, user_agent: str, *, promise: bool = True) -> PollContext:
+    """A PollContext from settings; the caller closes `ctx.client`."""
+    settings = config.settings
+    holder = {"config": config}  # the daemon swaps the config in on reload
+    ctx = PollContext(
+        engine=engine,
+        client=make_client(user_agent, max_connections=settings.concurrency_global),
+        settings=settings,
+        feeds={f.name: f for f in config.feeds},
+        judge_factory=lambda: make_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
+        limits=FetchLimits(max_bytes=settings.max_feed_bytes),
+        limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
+        on_stored=promise_callback(engine, lambda: holder["config"]) if promise else None,
+    )
+    ctx.config_holder = holder  # type: ignore[attr-defined]
+    return ctx
+
+
+def _snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
+    """Path -> (mtime_ns, size) of every file under the folders."""
+    out: dict[str, tuple[int, int]] = {}
+    for folder in folders:
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(root, name)
+                with contextlib.suppress(OSError):
+                    st = os.stat(path)
+                    out[path] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+class Daemon:
+    """`monitor run`: poll every enabled feed on its schedule until told to stop."""
+
+    def __init__(self, config: Config, user_agent: str, *, reload_every: float = RELOAD_EVERY) -> None:
+        self.config = config
+        self.user_agent = user_agent
+        self.reload_every = reload_every
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stop = asyncio.Event()
+        self._running: set[asyncio.Task[object]] = set()
+        self._snapshot: dict[str, tuple[int, int]] = {}
+        self.engine: Engine | None = None
+        self.ctx: PollContext | None = None
+
+    def stop(self, reason: str = "requested") -> None:
+        if not self._stop.is_set():
+            log_event(log, "daemon.stopping", reason=reason)
+            self._stop.set()
+
+    async def run(self) -> int:
+        config = self.config
+        self.engine = engine = await asyncio.to_thread(open_store, config)
+        now = datetime.now(UTC)
+        await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
+        self.ctx = ctx = build_context(config, engine, self.user_agent)
+        await ctx.rebuild_judge()
+        self._snapshot = _snapshot(config.config_dir, config.baseline_dir)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop, signal.Signals(sig).name)
+        try:
+            for feed in config.feeds:
+                if feed.enabled:
+                    await self._schedule(feed)
+            self.scheduler.add_job(
+                self._tracked(self._maintenance), IntervalTrigger(seconds=MAINTENANCE_EVERY.total_seconds(), timezone=UTC),
+                id="maintenance", next_run_time=now + timedelta(seconds=30), max_instances=1, coalesce=True,
+            )
+            self.scheduler.add_job(
+                self._reload, IntervalTrigger(seconds=self.reload_every, timezone=UTC), id="reload",
+                max_instances=1, coalesce=True,
+            )
+            self.scheduler.start()
+            log_event(
+                log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
+                database=redact(config.settings.database_url),
+            )
+            await self._stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            if self.scheduler.running:
+                self.scheduler.pause()  # no new runs; in-flight polls get their grace period
+            await self._finish_in_flight()
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+            await ctx.client.aclose()
+            engine.dispose()
+            log_event(log, "daemon.stopped")
+        return 0
+
+    async def _finish_in_flight(self) -> None:
+        running = [t for t in self._running if not t.done()]
+        if not running:
+            return
+        _done, pending = await asyncio.wait(running, timeout=STOP_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+            log_event(log, "daemon.abandoned", polls=len(pending))
+
+    def _tracked(self, func: Callable[..., object]) -> Callable[..., object]:
+        async def run(*args: object) -> None:
+            if self._stop.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await func(*args)  # type: ignore[misc]
+            except asyncio.CancelledError:
+                # Abandoned at stop: each write is one transaction, so nothing is half-done.
+                log_event(log, "job.abandoned", level=logging.WARNING, job=run.__name__, args=",".join(map(str, args)) or None)
+            finally:
+                self._running.discard(task)
+
+        run.__name__ = getattr(func, "__name__", "job")
+        return run
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def _interval(self, feed: FeedConfig) -> timedelta:
+        return feed.interval or self.config.settings.default_interval
+
+    async def _schedule(self, feed: FeedConfig) -> None:
+        """Add (or replace) the feed's job, first run at its stored next poll."""
+        assert self.engine is not None
+        state = await asyncio.to_thread(feed_store.load_feed, self.engine, feed.name)
+        if state is None or state.disabled_reason:
+            return
+        interval = self._interval(feed).total_seconds()
+        now = datetime.now(UTC)
+        first = max(state.next_poll_at or now, now)
+        self.scheduler.add_job(
+            self._tracked(self._poll), IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1)), timezone=UTC),
+            args=[feed.name], id=f"feed:{feed.name}", name=feed.name, next_run_time=first,
+            max_instances=1, coalesce=True, misfire_grace_time=None, replace_existing=True,
+        )
+
+    async def _poll(self, name: str) -> None:
+        assert self.engine is not None and self.ctx is not None
+        state = await asyncio.to_thread(feed_store.load_feed, self.engine, name)
+        now = datetime.now(UTC)
+        if state is None or state.disabled_reason:
+            self._unschedule(name)
+            return
+        if state.next_poll_at is not None and state.next_poll_at > now + timedelta(seconds=1):
+            self._move_job(name, state.next_poll_at)  # the table says later (backoff, Retry-After)
+            return
+        outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
+        if outcome.status == "gone":
+            self._unschedule(name)
+        elif outcome.next_poll_at is not None:
+            self._move_job(name, outcome.next_poll_at)
+
+    def _move_job(self, name: str, when: datetime) -> None:
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.modify_job(f"feed:{name}", next_run_time=max(when, datetime.now(UTC)))
+
+    def _unschedule(self, name: str) -> None:
+        with contextlib.suppress(JobLookupError):
+            self.scheduler.remove_job(f"feed:{name}")
+
+    # -- maintenance and reload ----------------------------------------------------------
+
+    async def _maintenance(self) -> None:
+        assert self.engine is not None
+        now = datetime.now(UTC)
+        before = now - timedelta(days=self.config.settings.retention_days)
+        try:
+            pruned = await asyncio.to_thread(feed_store.prune_entries, self.engine, before=before, now=now)
+        except Exception as exc:
+            log_event(log, "maintenance.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            return
+        log_event(log, "maintenance.pruned", entries=pruned, before=before.date())
+
+    async def _reload(self) -> None:
+        if self._stop.is_set():
+            return
+        old = self.config
+        snapshot = await asyncio.to_thread(_snapshot, old.config_dir, old.baseline_dir)
+        if snapshot == self._snapshot:
+            return
+        self._snapshot = snapshot
+        try:
+            new = await asyncio.to_thread(load_config, old.config_dir, old.baseline_dir)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log_event(
+                    log, "config.refused", level=logging.ERROR, file=problem.file, line=problem.line,
+                    key=problem.path or None, reason=problem.message,
+                )
+            log_event(log, "config.kept", level=logging.ERROR, reason=f"{len(exc.problems)} problem(s); the running config stays")
+            return
+        except Exception as exc:  # an unreadable file mid-save: try again on the next change
+            log_event(log, "config.refused", level=logging.ERROR, reason=f"{type(exc).__name__}: {exc}")
+            return
+        try:
+            await self._apply(old, new)
+        except Exception as exc:
+            log_event(log, "config.apply_failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}", exc_info=True)
+
+    async def _apply(self, old: Config, new: Config) -> None:
+        assert self.engine is not None and self.ctx is not None
+        engine, ctx = self.engine, self.ctx
+        if new.settings.database_url != old.settings.database_url:
+            log_event(log, "config.restart_needed", level=logging.WARNING, setting="database_url")
+        now = datetime.now(UTC)
+        previous = {f.name: f.url for f in old.feeds}
+        added, removed = await asyncio.to_thread(feed_store.sync_feeds, engine, new.feeds, now, previous_urls=previous)
+        self.config = new
+        ctx.config_holder["config"] = new  # type: ignore[attr-defined]
+        ctx.feeds = {f.name: f for f in new.feeds}
+        await ctx.rebuild_judge(prepare=lambda: seed_baseline(engine, new.cases))
+        old_by_name = {f.name: f for f in old.feeds}
+        retimed = 0
+        for feed in new.feeds:
+            before = old_by_name.get(feed.name)
+            if not feed.enabled:
+                self._unschedule(feed.name)
+            elif before is None or not before.enabled or before.url != feed.url or self._interval(before) != self._interval(feed):
+                retimed += before is not None
+                await self._schedule(feed)
+        for name in removed:
+            self._unschedule(name)
+        log_event(
+            log, "config.applied", feeds=sum(f.enabled for f in new.feeds), added=len(added), removed=len(removed),
+            retimed=retimed, subjects=len(new.subjects), cases=len(new.cases),
+        )

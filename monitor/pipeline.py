@@ -1,0 +1,353 @@
+"""The pipeline composes the stages for one feed: fetch, parse, judge, store, promise.
+
+`poll_feed(ctx, feed, due)` reads like Miniflux's RefreshFeed: load the feed's state, fetch
+conditionally, map the outcome to one error kind, parse (in a worker), keep the entries not
+seen before (dropping tombstoned ones, updating edited ones in place), judge them in
+publication order with the shared Judge, store them, hand them to `on_stored` (delivery's
+promise), and only then save ETag/Last-Modified and reset the error counter. It is the
+per-feed error boundary: a failure of any type is recorded on that feed and returned as an
+outcome, never raised, so one feed never stops the others (`poll_all`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import httpx
+from sqlalchemy import Connection, Engine
+
+from monitor import schedule
+from monitor.config import FeedConfig, Settings
+from monitor.errors import FetchError, MonitorError, ParseError
+from monitor.fetch import FetchLimits, FetchRequest, FetchResult, HostLimiter, RedirectLoop, RetryLater, TooLarge, fetch_feed
+from monitor.judge import Judge
+from monitor.logs import log_event
+from monitor.model import Entry, Judgement, KnownEvent
+from monitor.parse import ParsedFeed, parse_feed
+from monitor.scan import publication_order, unique_entries
+from monitor.store import feeds as feed_store
+from monitor.store.judgements import StoredEntry, save_judgements
+
+__all__ = ["PollContext", "PollOutcome", "PollSummary", "poll_all", "poll_feed", "summarize"]
+
+log = logging.getLogger("monitor.pipeline")
+
+Status = Literal["ok", "not_modified", "failed", "gone", "skipped"]
+# How far back publication times count for the adaptive interval (schedule.adaptive_interval).
+ADAPTIVE_WEEKS = 4
+
+
+@dataclass
+class PollContext:
+    """What polling needs, handed in by the caller (daemon, `poll --once`, a test, a benchmark).
+
+    `judge_factory` builds a Judge from the database (scan.make_judge); the Judge is shared
+    by all feeds and used by one feed at a time. `on_stored` receives what each feed stored,
+    inside the same worker, before the feed's validators are saved.
+    """
+
+    engine: Engine
+    client: httpx.AsyncClient
+    settings: Settings
+    feeds: Mapping[str, FeedConfig]
+    judge_factory: Callable[[], Judge]
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    limiter: HostLimiter | None = None
+    on_stored: Callable[[Connection, list[StoredEntry]], object] | None = None
+    parse_pool: Executor | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _judge: Judge | None = field(default=None, repr=False)
+    _lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    @property
+    def judge_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def judge(self) -> Judge:
+        if self._judge is None:
+            self._judge = self.judge_factory()
+        return self._judge
+
+    def forget_judge(self) -> None:
+        """The Judge may have learned events that were not stored: rebuild it next time."""
+        self._judge = None
+
+    async def rebuild_judge(self, prepare: Callable[[], object] | None = None) -> None:
+        """A new Judge (after a config change), swapped in between two feeds' judging;
+        `prepare` (e.g. re-seeding the baseline) runs first, under the same lock."""
+        async with self.judge_lock:
+            if prepare is not None:
+                await asyncio.to_thread(prepare)
+            self._judge = await asyncio.to_thread(self.judge_factory)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one poll of one feed did."""
+
+    feed: str
+    status: Status
+    kind: str | None = None  # the one error kind, for failed and gone
+    error: str | None = None
+    new_entries: int = 0
+    updated_entries: int = 0
+    verdicts: Mapping[str, int] = field(default_factory=dict)
+    problem: str | None = None
+    moved_to: str | None = None
+    next_poll_at: datetime | None = None
+
+
+@dataclass
+class PollSummary:
+    """Totals of one poll cycle."""
+
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    gone: int = 0
+    skipped: int = 0
+    new_entries: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+
+
+def summarize(outcomes: Iterable[PollOutcome]) -> PollSummary:
+    summary = PollSummary()
+    for outcome in outcomes:
+        setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+        summary.new_entries += outcome.new_entries
+        summary.verdicts.update(outcome.verdicts)
+    return summary
+
+
+async def poll_all(
+    ctx: PollContext,
+    now: datetime,
+    names: Sequence[str] | None = None,
+    *,
+    on_done: Callable[[PollOutcome], object] | None = None,
+    in_flight: int | None = None,
+) -> list[PollOutcome]:
+    """Poll `names` (default: every enabled feed) once each; one line of totals in the log.
+
+    At most `in_flight` feeds are between fetch and store at once, so bodies and parsed
+    entries waiting for the Judge cannot pile up in memory.
+    """
+    if names is None:
+        names = [name for name, feed in ctx.feeds.items() if feed.enabled]
+    slots = asyncio.Semaphore(in_flight or max(4, 2 * ctx.settings.concurrency_global))
+
+    async def one(name: str) -> PollOutcome:
+        async with slots:
+            outcome = await poll_feed(ctx, name, now)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    outcomes = list(await asyncio.gather(*(one(name) for name in names)))
+    s = summarize(outcomes)
+    log_event(
+        log, "poll.cycle", feeds=len(outcomes), ok=s.ok, not_modified=s.not_modified, failed=s.failed,
+        gone=s.gone, new_entries=s.new_entries, verdicts=",".join(f"{k}:{v}" for k, v in sorted(s.verdicts.items())) or None,
+    )
+    return outcomes
+
+
+async def poll_feed(ctx: PollContext, feed_name: str, due: datetime) -> PollOutcome:
+    """Poll one feed; never raises (except cancellation): failures become outcomes."""
+    now = ctx.clock()
+    try:
+        state = await asyncio.to_thread(feed_store.load_feed, ctx.engine, feed_name)
+        if state is None or state.disabled_reason:
+            reason = "not in the feeds table" if state is None else f"disabled: {state.disabled_reason}"
+            log_event(log, "poll.skipped", feed=feed_name, reason=reason, level=logging.DEBUG)
+            return PollOutcome(feed_name, "skipped", error=reason)
+        return await _poll(ctx, state, now, due)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the per-feed boundary: anything, even a bug, stays with this feed
+        return await _failed(ctx, feed_name, now, exc, None)
+
+
+async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, due: datetime) -> PollOutcome:
+    name = state.name
+    request = FetchRequest(feed=name, url=state.url, etag=state.etag, last_modified=state.last_modified)
+    try:
+        result = await fetch_feed(ctx.client, request, ctx.limits, limiter=ctx.limiter)
+    except FetchError as exc:
+        return await _failed(ctx, name, now, exc, state)
+    late = (now - due).total_seconds()
+    if result.status == "gone":
+        reason = f"HTTP 410 Gone at {result.url}"
+        await asyncio.to_thread(feed_store.record_gone, ctx.engine, name, now=now, reason=reason)
+        log_event(log, "poll.gone", level=logging.WARNING, feed=name, url=result.url, hint="feed disabled; change its URL in feeds.yaml to poll again")
+        return PollOutcome(name, "gone", kind="gone", error=reason)
+    moved = None
+    if result.permanent_url and result.permanent_url != state.url:
+        moved = result.permanent_url
+        await asyncio.to_thread(feed_store.move_feed, ctx.engine, name, moved)
+        log_event(log, "feed.moved", level=logging.WARNING, feed=name, old=state.url, new=moved, hint="update the URL in feeds.yaml")
+    interval = _interval(ctx, name, state)
+    if result.status == "not_modified":
+        next_poll = _next_poll(ctx, now, interval, result)
+        await asyncio.to_thread(
+            feed_store.record_not_modified, ctx.engine, name, now=now, next_poll_at=next_poll,
+            etag=result.etag, last_modified=result.last_modified,
+        )
+        log_event(log, "poll.not_modified", level=logging.DEBUG, feed=name, seconds=f"{result.elapsed:.2f}", late=f"{late:.1f}")
+        return PollOutcome(name, "not_modified", moved_to=moved, next_poll_at=next_poll)
+
+    try:
+        parsed = await _parse(ctx, name, result)
+    except ParseError as exc:
+        return await _failed(ctx, name, now, exc, state, moved=moved)
+    if parsed.problem:
+        log_event(log, "feed.malformed", level=logging.WARNING, feed=name, kept=len(parsed.entries), problem=parsed.problem)
+
+    async with ctx.judge_lock:
+        try:
+            new, updated, judgements = await asyncio.to_thread(_store_entries, ctx, list(parsed.entries), now)
+        except BaseException:
+            ctx.forget_judge()
+            raise
+    verdicts = dict(Counter(j.verdict.value for j in judgements))
+
+    times = await asyncio.to_thread(feed_store.publication_times, ctx.engine, name, now - ADAPTIVE_WEEKS * schedule.WEEK)
+    interval = schedule.adaptive_interval(
+        times, now=now, minimum=min(ctx.settings.min_interval, interval), maximum=interval, default=interval, weeks=ADAPTIVE_WEEKS,
+    )
+    next_poll = _next_poll(ctx, now, interval, result)
+    await asyncio.to_thread(
+        feed_store.record_success, ctx.engine, name, now=now, next_poll_at=next_poll, etag=result.etag,
+        last_modified=result.last_modified, problem=parsed.problem, new_entries=new,
+    )
+    log_event(
+        log, "poll.ok", feed=name, entries=len(parsed.entries), new=new, updated=updated,
+        verdicts=",".join(f"{k}:{v}" for k, v in sorted(verdicts.items())) or None,
+        seconds=f"{result.elapsed:.2f}", next=next_poll.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return PollOutcome(
+        name, "ok", new_entries=new, updated_entries=updated, verdicts=verdicts, problem=parsed.problem,
+        moved_to=moved, next_poll_at=next_poll,
+    )
+
+
+def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tuple[int, int, list[Judgement]]:
+    """Under the judge lock, in a worker: keep what is new, judge it in order, store, promise.
+
+    Runs whole under the lock so two feeds carrying the same entry cannot both take it for
+    new (the UNIQUE entry key would refuse the second).
+    """
+    entries = unique_entries(parsed)
+    keys = [e.key for e in entries]
+    gone = feed_store.tombstoned(ctx.engine, keys)
+    known = feed_store.known_hashes(ctx.engine, keys)
+    fresh: list[Entry] = []
+    edited: list[Entry] = []
+    for entry in entries:
+        if entry.key in gone:
+            continue  # pruned long ago: reappearing is not news (STYLE.md, tombstones)
+        stored_hash = known.get(entry.key)
+        if stored_hash is None:
+            fresh.append(entry)
+        elif stored_hash != entry.content_hash:
+            edited.append(entry)  # same entry, new text: update it, do not alert again
+    updated = feed_store.update_edited(ctx.engine, edited)
+    if not fresh:
+        return 0, updated, []
+    judge = ctx.judge()
+    judged: list[tuple[Judgement, KnownEvent | None]] = [judge.judge(e, now=now) for e in publication_order(fresh)]
+    # Promises are written in the same transaction as the developments they promise, so a
+    # crash can lose neither one without the other.
+    stored = save_judgements(ctx.engine, judged, now, on_stored=ctx.on_stored)
+    return len(stored), updated, [j for j, _ in judged]
+
+
+async def _parse(ctx: PollContext, name: str, result: FetchResult) -> ParsedFeed:
+    feed = ctx.feeds.get(name)
+    language = feed.language if feed is not None else None
+    args = (result.body, result.url, name, dict(result.headers), language)
+    if ctx.parse_pool is None:
+        parsed, error = await asyncio.to_thread(parse_in_worker, *args)
+    else:
+        parsed, error = await asyncio.get_running_loop().run_in_executor(ctx.parse_pool, parse_in_worker, *args)
+    if parsed is None:
+        raise ParseError(name, error or "not a readable feed")
+    return parsed
+
+
+def parse_in_worker(
+    body: bytes, source: str, feed: str, headers: dict[str, str], language: str | None
+) -> tuple[ParsedFeed | None, str | None]:
+    """parse_feed for a thread or a process: errors come back as text (FeedError's
+    constructor does not survive pickling)."""
+    try:
+        return parse_feed(body, source=source, feed=feed, headers=headers, language=language), None
+    except ParseError as exc:
+        return None, str(exc).removeprefix(f"{feed}: ")
+
+
+def _interval(ctx: PollContext, name: str, state: feed_store.FeedState) -> timedelta:
+    """The feed's configured interval: the longest it waits between polls."""
+    feed = ctx.feeds.get(name)
+    if feed is not None and feed.interval is not None:
+        return feed.interval
+    if state.interval_seconds:
+        return timedelta(seconds=state.interval_seconds)
+    return ctx.settings.default_interval
+
+
+def _next_poll(ctx: PollContext, now: datetime, interval: timedelta, result: FetchResult) -> datetime:
+    due = now + interval
+    if result.retry_after is not None:
+        # RFC 9110 10.2.3 lets a 200 or 304 say when to come back; never sooner than asked.
+        due = max(due, now + timedelta(seconds=min(result.retry_after, ctx.settings.max_interval.total_seconds())))
+    return schedule.jittered(due, interval, ctx.rng)
+
+
+def error_kind(exc: BaseException) -> str:
+    """The one error kind recorded on the feed."""
+    for cls, kind in (
+        (TooLarge, "too_large"), (RedirectLoop, "redirect_loop"), (RetryLater, "retry_later"),
+        (FetchError, "fetch_error"), (ParseError, "parse_error"), (MonitorError, "store_error"),
+    ):
+        if isinstance(exc, cls):
+            return kind
+    return "internal_error"
+
+
+async def _failed(
+    ctx: PollContext, name: str, now: datetime, exc: BaseException, state: feed_store.FeedState | None, *, moved: str | None = None
+) -> PollOutcome:
+    kind = error_kind(exc)
+    message = str(exc).removeprefix(f"{name}: ") or type(exc).__name__
+    if kind == "internal_error":
+        message = f"{type(exc).__name__}: {message}"
+    retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+    errors = (state.error_count if state is not None else 0) + 1
+    interval = _interval(ctx, name, state) if state is not None else ctx.settings.default_interval
+    next_poll = schedule.next_poll_after_error(
+        now, errors, retry_after, ctx.rng,
+        base=min(schedule.DEFAULT_BACKOFF_BASE, interval.total_seconds()),
+        ceiling=max(ctx.settings.max_interval.total_seconds(), interval.total_seconds()),
+    )
+    log_event(
+        log, "poll.failed", level=logging.WARNING, feed=name, kind=kind, error=message, errors=errors,
+        next=next_poll.strftime("%Y-%m-%dT%H:%M:%SZ"), hint=getattr(exc, "hint", "") or None,
+        exc_info=kind == "internal_error",
+    )
+    try:
+        await asyncio.to_thread(feed_store.record_failure, ctx.engine, name, now=now, kind=kind, error=message, next_poll_at=next_poll)
+    except Exception as store_exc:  # the database itself is in trouble: say so, go on
+        log_event(log, "feed.record_failed", level=logging.ERROR, feed=name, error=f"{type(store_exc).__name__}: {store_exc}")
+    return PollOutcome(name, "failed", kind=kind, error=message, moved_to=moved, next_poll_at=next_poll)

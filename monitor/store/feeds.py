@@ -1,0 +1,309 @@
+"""Feed state in SQL: the schedule of record (next poll), validators, errors, and pruning.
+
+Rows follow config/feeds.yaml (`sync_feeds`); the pipeline records each poll's outcome
+(`record_success`, `record_not_modified`, `record_failure`, `record_gone`, `move_feed`);
+`prune_entries` turns old entries into tombstones so that one which reappears in a feed
+is not news again. Only plain values (FeedState, dicts, sets) leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
+
+from monitor.model import Entry
+from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
+
+__all__ = [
+    "FeedState",
+    "due_feeds",
+    "entry_counts",
+    "feed_states",
+    "known_hashes",
+    "load_feed",
+    "move_feed",
+    "prune_entries",
+    "publication_times",
+    "record_failure",
+    "record_gone",
+    "record_not_modified",
+    "record_success",
+    "sync_feeds",
+    "tombstoned",
+    "update_edited",
+]
+
+_CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+
+
+class FeedLike(Protocol):
+    """What sync_feeds needs of a configured feed (monitor.config.FeedConfig fits)."""
+
+    name: str
+    url: str
+    interval: timedelta | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One feed's row: where it lives now, its validators, its schedule and its health."""
+
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    interval_seconds: int | None
+    next_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_status: str | None
+    error_count: int
+    last_error: str | None
+    last_error_at: datetime | None
+    problem: str | None
+    disabled_reason: str | None
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC datetime (SQLite hands back naive ones; we only ever store UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _state(row: Mapping[str, Any]) -> FeedState:
+    return FeedState(
+        name=row["name"],
+        url=row["url"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        interval_seconds=row["interval_seconds"],
+        next_poll_at=utc(row["next_poll_at"]),
+        last_success_at=utc(row["last_success_at"]),
+        last_status=row["last_status"],
+        error_count=row["error_count"] or 0,
+        last_error=row["last_error"],
+        last_error_at=utc(row["last_error_at"]),
+        problem=row["problem"],
+        disabled_reason=row["disabled_reason"],
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def sync_feeds(
+    engine: Engine,
+    configured: Iterable[FeedLike],
+    now: datetime,
+    *,
+    previous_urls: Mapping[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Make the rows match the configured feeds; returns (added, removed) names.
+
+    A new feed is due now. A removed feed's row goes (its entries stay). The stored URL
+    may differ from the configured one after a permanent redirect: it is replaced only when
+    the configured URL itself changed since `previous_urls` (the config applied before);
+    without it (at start) the configured URL wins and a redirect is simply followed again.
+    """
+    wanted = {f.name: f for f in configured}
+    added: list[str] = []
+    with engine.begin() as conn:
+        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.interval_seconds)).mappings()}
+        removed = sorted(set(rows) - set(wanted))
+        for chunk in _chunks(removed):
+            conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
+        new_rows = []
+        for name, feed in wanted.items():
+            seconds = int(feed.interval.total_seconds()) if feed.interval else None
+            row = rows.get(name)
+            if row is None:
+                new_rows.append({"name": name, "url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
+                added.append(name)
+                continue
+            changes: dict[str, Any] = {}
+            config_changed = previous_urls is None or previous_urls.get(name) != feed.url
+            if row["url"] != feed.url and config_changed:
+                # A new URL is a new resource: the old validators do not apply to it.
+                changes.update(url=feed.url, etag=None, last_modified=None, disabled_reason=None, next_poll_at=now)
+            if row["interval_seconds"] != seconds:
+                changes["interval_seconds"] = seconds
+            if changes:
+                conn.execute(update(feeds).where(feeds.c.name == name).values(**changes))
+        if new_rows:
+            conn.execute(insert(feeds), new_rows)
+    return added, removed
+
+
+def load_feed(engine: Engine, name: str) -> FeedState | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(feeds).where(feeds.c.name == name)).mappings().first()
+    return None if row is None else _state(row)
+
+
+def feed_states(engine: Engine) -> list[FeedState]:
+    """Every feed's row, by name."""
+    with engine.connect() as conn:
+        return [_state(r) for r in conn.execute(select(feeds).order_by(feeds.c.name)).mappings()]
+
+
+def due_feeds(engine: Engine, now: datetime) -> list[str]:
+    """Names of the feeds whose next poll is due (disabled ones never are), soonest first."""
+    query = (
+        select(feeds.c.name)
+        .where(feeds.c.disabled_reason.is_(None))
+        .where((feeds.c.next_poll_at.is_(None)) | (feeds.c.next_poll_at <= now))
+        .order_by(feeds.c.next_poll_at, feeds.c.name)
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def record_success(
+    engine: Engine,
+    name: str,
+    *,
+    now: datetime,
+    next_poll_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    problem: str | None,
+    new_entries: int,
+) -> None:
+    """A body fetched and its entries stored: save the validators, reset the error counter.
+
+    Called only after the entries are stored (Miniflux's RefreshFeed order), so a crash
+    in between costs one unconditional fetch, never an entry.
+    """
+    with engine.begin() as conn:
+        conn.execute(
+            update(feeds).where(feeds.c.name == name).values(
+                etag=etag, last_modified=last_modified, next_poll_at=next_poll_at,
+                last_success_at=now, last_status="ok", error_count=0, problem=problem,
+                entry_count=feeds.c.entry_count + new_entries,
+            )
+        )
+
+
+def record_not_modified(
+    engine: Engine, name: str, *, now: datetime, next_poll_at: datetime, etag: str | None, last_modified: str | None
+) -> None:
+    """304: nothing to parse; the feed is healthy."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(feeds).where(feeds.c.name == name).values(
+                etag=etag, last_modified=last_modified, next_poll_at=next_poll_at,
+                last_success_at=now, last_status="not_modified", error_count=0,
+            )
+        )
+
+
+def record_failure(engine: Engine, name: str, *, now: datetime, kind: str, error: str, next_poll_at: datetime) -> int:
+    """One more consecutive failure; returns the new error count."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(feeds).where(feeds.c.name == name).values(
+                error_count=feeds.c.error_count + 1, last_error=error[:2000], last_error_at=now,
+                last_status=kind[:40], next_poll_at=next_poll_at,
+            )
+        )
+        count = conn.execute(select(feeds.c.error_count).where(feeds.c.name == name)).scalar()
+    return int(count or 0)
+
+
+def record_gone(engine: Engine, name: str, *, now: datetime, reason: str) -> None:
+    """410 Gone (RFC 9110 15.5.11): stop polling until the feed's URL changes in config."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(feeds).where(feeds.c.name == name).values(
+                disabled_reason=reason, last_status="gone", last_error=reason, last_error_at=now, next_poll_at=None,
+            )
+        )
+
+
+def move_feed(engine: Engine, name: str, url: str) -> None:
+    """A permanent redirect (301/308): poll the new URL from now on."""
+    with engine.begin() as conn:
+        conn.execute(update(feeds).where(feeds.c.name == name).values(url=url))
+
+
+def tombstoned(engine: Engine, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` were pruned: they must not come back as news."""
+    wanted = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for chunk in _chunks(wanted):
+            found.update(conn.execute(select(tombstones.c.entry_key).where(tombstones.c.entry_key.in_(chunk))).scalars())
+    return found
+
+
+def known_hashes(engine: Engine, keys: Iterable[str]) -> dict[str, str]:
+    """Entry key -> stored content hash, for the keys already stored."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, str] = {}
+    with engine.connect() as conn:
+        for chunk in _chunks(wanted):
+            query = select(entries.c.entry_key, entries.c.content_hash).where(entries.c.entry_key.in_(chunk))
+            found.update({row.entry_key: row.content_hash for row in conn.execute(query)})
+    return found
+
+
+def update_edited(engine: Engine, edited: Sequence[Entry]) -> int:
+    """Entries seen before whose text changed: update them in place, keep their verdict."""
+    if not edited:
+        return 0
+    with engine.begin() as conn:
+        for entry in edited:
+            conn.execute(
+                update(entries).where(entries.c.entry_key == entry.key).values(
+                    title=entry.title, link=entry.link, summary=entry.summary[:2000],
+                    published=entry.published, content_hash=entry.content_hash,
+                )
+            )
+    return len(edited)
+
+
+def publication_times(engine: Engine, feed: str, since: datetime) -> list[datetime]:
+    """When the feed's stored entries were published (or first seen), since `since`."""
+    when = func.coalesce(entries.c.published, entries.c.first_seen)
+    query = select(when).where(entries.c.feed == feed).where(when >= since)
+    with engine.connect() as conn:
+        return [t for t in (utc(v) for v in conn.execute(query).scalars()) if t is not None]
+
+
+def entry_counts(engine: Engine) -> dict[str, int]:
+    """Stored entries per feed name."""
+    query = select(entries.c.feed, func.count()).group_by(entries.c.feed)
+    with engine.connect() as conn:
+        return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+
+def prune_entries(engine: Engine, *, before: datetime, now: datetime) -> int:
+    """Entries first seen before `before` become tombstones; returns how many.
+
+    An entry an outbox row still points at (coverage not yet mailed) is kept. The
+    development an entry announced stays: it is part of what the users know.
+    """
+    held = exists().where(outbox.c.entry_id == entries.c.id)
+    query = select(entries.c.id, entries.c.entry_key).where(entries.c.first_seen < before).where(~held)
+    pruned = 0
+    with engine.begin() as conn:
+        rows = list(conn.execute(query))
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            keys = [r.entry_key for r in chunk]
+            ids = [r.id for r in chunk]
+            already = set(conn.execute(select(tombstones.c.entry_key).where(tombstones.c.entry_key.in_(keys))).scalars())
+            fresh = [{"entry_key": k, "pruned_at": now} for k in keys if k not in already]
+            if fresh:
+                conn.execute(insert(tombstones), fresh)
+            conn.execute(delete(mentions).where(mentions.c.entry_id.in_(ids)))
+            conn.execute(delete(entries).where(entries.c.id.in_(ids)))
+            pruned += len(chunk)
+    return pruned
