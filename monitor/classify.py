@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import ahocorasick
@@ -31,6 +31,8 @@ _SENTENCE_END = re.compile(
     r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
     r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?]+[\"')\]]*\s+|[។៕]+\s*|\n+"
 )
+_HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
+_DENIAL = re.compile(lexicon.ENGLISH_DENIALS)
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
 _ENGLISH_TYPES = {
     t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.ENGLISH_TYPES.items()
@@ -56,6 +58,8 @@ def _khmer_automaton() -> ahocorasick.Automaton:
         phrases.setdefault(normalize(word), ("negation", ""))
     for word in lexicon.KHMER_RECAP:
         phrases.setdefault(normalize(word), ("recap", ""))
+    for word in lexicon.KHMER_DENIALS:
+        phrases.setdefault(normalize(word), ("denial", ""))
     for key, (kind, type_) in phrases.items():
         automaton.add_word(key, (len(key), kind, type_))
     automaton.make_automaton()
@@ -91,6 +95,21 @@ class Candidate:
         )
 
 
+@dataclass
+class Reading:
+    """What classify made of an entry: its candidates, and how the piece is told."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    retrospective: bool = False  # the title looks back: "five years after", "anniversary"
+    discussion: bool = False  # explainer, opinion, interview, timeline
+    forward_looking: bool = False  # wishes, plans, schedules, denials: nothing happened yet
+    title_outlook: bool = False  # the headline itself only looks ahead
+
+    @property
+    def news(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.is_news]
+
+
 @dataclass(frozen=True)
 class _Hit:
     type: str
@@ -106,48 +125,42 @@ class Classifier:
         self.subjects = subjects
         self.cases = cases
 
-    def classify(self, match: MatchResult, published: date) -> list[Candidate]:
-        """Every development candidate in the entry, most important first."""
+    def classify(self, match: MatchResult, published: date) -> Reading:
+        """Every development candidate in the entry, most important first, and its tone."""
+        reading = Reading()
         if not match.people:
-            return []
-        body_field = "summary" if match.fields["summary"] else "content"
+            return reading
+        # A teaser summary ("[…]") with the story in the content: the content is the body.
+        summary, content = match.fields["summary"], match.fields["content"]
+        body_field = "content" if len(content) > len(summary) else "summary"
+        if not match.fields[body_field]:
+            body_field = "summary" if summary else "content"
         body = match.fields[body_field]
         body_sentences = _sentences(body)[:MAX_SENTENCES] if body else []
-        lead_people = (
-            self._people_in(match, body_field, *body_sentences[0]) if body_sentences else ()
-        )
+        lead_people = self._people_in(match, body_field, *body_sentences[0]) if body_sentences else ()
         title = match.fields["title"]
         title_people = self._people_in(match, "title", 0, len(title))
-        # A title that looks back ("five years after", "anniversary", "ខួប") makes the
-        # whole piece a retrospective: its undated events are background.
-        retrospective = bool(_ENGLISH_RECAP.search(title)) or any(
-            kind == "recap" for _, (_, kind, _) in _KHMER.iter(title)
-        ) if title else False
-        candidates: list[Candidate] = []
-        if not _DISCUSSION_TITLE.search(title):
-            candidates += self._sentence(
-                match, "title", 0, 0, len(title), published, title_people or lead_people, retrospective
-            )
-        index = 0
-        for field in ("summary", "content"):
-            text = match.fields[field]
-            if not text or index >= MAX_SENTENCES:
-                continue
-            spans = body_sentences if field == body_field else _sentences(text)
-            for start, end in spans:
-                if index >= MAX_SENTENCES:
-                    break
-                fallback = title_people if (field == body_field and index == 0) else ()
-                candidates += self._sentence(
-                    match, field, index, start, end, published, fallback, retrospective
-                )
-                index += 1
-        candidates = _dated_by_lead(candidates)
-        candidates.sort(key=lambda c: c.rank)
-        return candidates
+        reading.retrospective = _looks_back(title)
+        reading.discussion = bool(_DISCUSSION_TITLE.search(title))
+        if _DENIAL.search(title) or any(kind == "denial" for _, (_, kind, _) in _KHMER.iter(title)):
+            reading.forward_looking = True  # "reports of a pardon are false": nothing happened
+            return reading
+        if not reading.discussion:
+            self._sentence(reading, match, "title", 0, 0, len(title), published, title_people or lead_people)
+            # A headline about what will or may happen ("ban to expire next week") makes the
+            # lead's undated events part of that outlook, not news.
+            title_hits = _find_hits(title)[0] if title else []
+            reading.title_outlook = bool(title_hits) and not any(c.field == "title" for c in reading.candidates) and reading.forward_looking
+        for index, (start, end) in enumerate(body_sentences):
+            fallback = title_people if index == 0 else ()
+            self._sentence(reading, match, body_field, index, start, end, published, fallback)
+        reading.candidates = _dated_by_lead(reading.candidates)
+        reading.candidates.sort(key=lambda c: c.rank)
+        return reading
 
     def _sentence(
         self,
+        reading: Reading,
         match: MatchResult,
         field: str,
         index: int,
@@ -155,51 +168,52 @@ class Classifier:
         end: int,
         published: date,
         fallback_people: tuple[str, ...],
-        retrospective: bool = False,
-    ) -> list[Candidate]:
+    ) -> None:
         text = match.fields[field][start:end]
         hits, negations, recaps = _find_hits(text)
         if not hits:
-            return []
+            return
         people = self._people_in(match, field, start, end) or fallback_people
         if not people:
-            return []
-        # A date after publication names what is scheduled ("ruling due in 2025"), not
-        # when the reported event happened.
-        latest = published + timedelta(days=2)
-        dates = [d for d in find_dates(text, published) if d.value.value <= latest]
-        out: list[Candidate] = []
+            return
+        if _DENIAL.search(text) or any(kind == "denial" for _, (_, kind, _) in _KHMER.iter(text)):
+            reading.forward_looking = True
+            return
+        dates = _assign_dates(text, hits, find_dates(text, published))
         lead = field == "title" or index == 0
         for hit in hits:
             clause = _clause_before(text, hit.start)
             if _ENGLISH_NEGATION.search(clause) or any(
                 hit.start - _KHMER_WINDOW <= pos < hit.start for pos in negations
             ):
+                reading.forward_looking = True
+                continue
+            when = dates.get(hit)
+            if when is not None and when.value.value > published + timedelta(days=1):
+                reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
                 continue
             recap = bool(_ENGLISH_RECAP.search(text[max(0, hit.start - _WINDOW) : hit.start])) or any(
                 hit.start - _KHMER_WINDOW <= pos < hit.start for pos in recaps
             )
-            when = _nearest(dates, hit)
             case = self._case_for(match, people, field, start, end)
             if case is None:
                 continue
             if when is not None:
                 event_date, dated, date_text = when.value, True, when.text
-                background = retrospective or period_end(event_date) < published - NEWS_WINDOW
+                background = reading.retrospective or period_end(event_date) < published - NEWS_WINDOW
             else:
                 event_date, dated, date_text = EventDate(published), False, ""
                 # An undated event after the lead is as likely background as news.
-                background = recap or retrospective or not lead
+                background = recap or reading.retrospective or reading.title_outlook or not lead
+            members = set(self.cases[case].subjects) if case in self.cases else set()
+            involved = tuple(p for p in people if p in members) or tuple(
+                p for p in match.people if p in members
+            ) or people
             development = Development(
-                case=case,
-                type=hit.type,
-                date=event_date,
-                subjects=people,
-                evidence=hit.text,
-                background=background,
+                case=case, type=hit.type, date=event_date, subjects=involved,
+                evidence=hit.text, background=background,
             )
-            out.append(Candidate(development, field, index, dated, date_text))
-        return out
+            reading.candidates.append(Candidate(development, field, index, dated, date_text))
 
     def _people_in(self, match: MatchResult, field: str, start: int, end: int) -> tuple[str, ...]:
         names: list[str] = []
@@ -229,12 +243,20 @@ class Classifier:
                     weight = (1.0 - 0.3 * min(rank, 2)) if subject.kind == "person" else (0.25 - 0.05 * min(rank, 2))
                     scores[case] = scores.get(case, 0.0) + weight
                     order.setdefault(case, len(order))
+        for hit in match.keywords:
+            in_sentence = hit.field == field and start <= hit.start < end
+            case = self.cases.get(hit.case)
+            if hit.case not in scores and in_sentence and case is not None and any(
+                p in case.subjects and self.subjects[p].kind == "person" for p in match.people if p in self.subjects
+            ):
+                # "cleared three years after his Kem Ley memorial arrest": the sentence's words
+                # name another case of someone the entry is about.
+                scores[hit.case] = 0.0
+                order.setdefault(hit.case, len(order))
+            if hit.case in scores:
+                scores[hit.case] += 2.0 if in_sentence else 0.5
         if not scores:
             return None
-        for hit in match.keywords:
-            if hit.case in scores:
-                in_sentence = hit.field == field and start <= hit.start < end
-                scores[hit.case] += 2.0 if in_sentence else 0.5
         return max(scores, key=lambda c: (scores[c], -order[c]))
 
 
@@ -255,6 +277,38 @@ def _dated_by_lead(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _looks_back(title: str) -> bool:
+    """A title whose look-back cue comes before any event it names is a retrospective
+    ("Five years after Kem Sokha's arrest"); "X cleared three years after arrest" is news."""
+    if not title:
+        return False
+    cues = [m.start() for m in _ENGLISH_RECAP.finditer(title)]
+    cues += [end + 1 - length for end, (length, kind, _) in _KHMER.iter(title) if kind == "recap"]
+    if not cues:
+        return False
+    hits, _, _ = _find_hits(title)
+    return all(hit.start > min(cues) for hit in hits)
+
+
+def _assign_dates(text: str, hits: list[_Hit], dates: list[DateMention]) -> dict[_Hit, DateMention]:
+    """Give each date to the type word nearest to it in the same clause, and each type word
+    the nearest date it was given: in "convicts 51 over the aborted 2019 homecoming" the
+    year belongs to the homecoming, not to the verdict."""
+    given: dict[_Hit, list[tuple[int, DateMention]]] = {}
+    for d in dates:
+        best, best_distance = None, 10**9
+        for hit in hits:
+            lo, hi = (hit.end, d.start) if d.start >= hit.end else (d.end, hit.start)
+            if lo < hi and _HARD_BREAK.search(text, lo, hi):
+                continue
+            distance = max(0, hi - lo) * (1 if d.start >= hit.end else 2)  # dates usually follow
+            if distance < best_distance:
+                best, best_distance = hit, distance
+        if best is not None:
+            given.setdefault(best, []).append((best_distance, d))
+    return {hit: min(options, key=lambda o: o[0])[1] for hit, options in given.items()}
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
@@ -271,21 +325,6 @@ def _clause_before(text: str, position: int) -> str:
     window = text[max(0, position - _WINDOW) : position]
     breaks = list(_CLAUSE_BREAK.finditer(window))
     return window[breaks[-1].end() :] if breaks else window
-
-
-def _nearest(dates: list[DateMention], hit: _Hit) -> DateMention | None:
-    best: DateMention | None = None
-    best_distance = 10**9
-    for d in dates:
-        if d.start >= hit.end:
-            distance = d.start - hit.end
-        elif d.end <= hit.start:
-            distance = (hit.start - d.end) * 2  # a date after the verb is the usual order
-        else:
-            distance = 0
-        if distance < best_distance:
-            best, best_distance = d, distance
-    return best
 
 
 def _find_hits(text: str) -> tuple[list[_Hit], list[int], list[int]]:
@@ -306,7 +345,7 @@ def _find_hits(text: str) -> tuple[list[_Hit], list[int], list[int]]:
                 masks.append((start, end))
             elif kind == "negation":
                 negations.append(start)
-            else:
+            elif kind == "recap":
                 recaps.append(start)
     raw = [h for h in raw if not any(s <= h.start and h.end <= e for s, e in masks)]
     raw.sort(key=lambda h: (-(h.end - h.start), _PRECEDENCE.get(h.type, 99)))

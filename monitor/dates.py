@@ -53,6 +53,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\b")),
     ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
     ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
+    ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
+    ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
     ("rel_day", re.compile(r"\b(" + _alternation(k for k in lexicon.RELATIVE_DAYS if k.isascii()) + r")\b")),
     ("km_rel_day", re.compile("(" + _alternation(k for k in lexicon.RELATIVE_DAYS if not k.isascii()) + ")")),
     ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
@@ -142,6 +144,11 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
             total = published.year * 12 + published.month - 1 - count
             return EventDate(date(total // 12, total % 12 + 1, 1), Precision.MONTH)
         return EventDate(date(published.year - count, 1, 1), Precision.YEAR)
+    if kind == "future":
+        return EventDate(published + timedelta(days=lexicon.FUTURE_DAYS[g[0]]))
+    if kind == "next_weekday":
+        target = lexicon.WEEKDAYS[g[0] or g[1]]
+        return EventDate(published + timedelta(days=(target - published.weekday()) % 7 or 7))
     if kind in ("rel_day", "km_rel_day"):
         return EventDate(published - timedelta(days=lexicon.RELATIVE_DAYS[g[0]]))
     if kind == "rel_week":

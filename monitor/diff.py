@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from monitor.classify import Candidate
+from monitor.classify import Candidate, Reading
 from monitor.dates import period_end
 from monitor.match import MatchResult
 from monitor.model import TYPE_FAMILY, Development, Entry, EventDate, KnownEvent, Precision, Verdict
@@ -132,12 +132,12 @@ class KnownEvents:
         return not pa or not pb or bool(pa & pb)
 
 
-def decide(entry: Entry, match: MatchResult, candidates: Sequence[Candidate], known: KnownEvents, published: date) -> Decision:
+def decide(entry: Entry, match: MatchResult, reading: Reading, known: KnownEvents, published: date) -> Decision:
     """The verdict for one entry; `known` is read, never changed (see `remember`)."""
     if not match.people:
         return Decision(Verdict.NONE, reason="no watched subject named")
     story = _story_text(match)
-    news = [c for c in candidates if c.is_news]
+    news = reading.news
     if news:
         primary = news[0]
         event = known.find(primary, published, match.people)
@@ -155,16 +155,18 @@ def decide(entry: Entry, match: MatchResult, candidates: Sequence[Candidate], kn
     root = known.near_duplicate(match.people, published, story)
     if root is not None:
         return Decision(Verdict.DUPLICATE, None, root, reason="near-copy of an earlier story")
-    if candidates:
-        recalled = candidates[0]
-        event = known.find(recalled, published, match.people)
-        if event is not None and event.entry_id and published - event.date.value <= RESTATEMENT_WINDOW:
-            # "A week after the verdict, ..." restates a story the monitor reported days ago.
-            return Decision(
-                Verdict.DUPLICATE, recalled.development, known.root_of(event.entry_id), event,
-                reason="restates a recent development",
-            )
-        return Decision(Verdict.KNOWN, recalled.development, None, event, reason="only recalls past events")
+    recalled = reading.candidates[0] if reading.candidates else None
+    event = known.find(recalled, published, match.people) if recalled is not None else None
+    if recalled is not None and event is not None and event.entry_id and published - event.date.value <= RESTATEMENT_WINDOW:
+        # "A week after the verdict, ..." restates a story the monitor reported days ago.
+        return Decision(
+            Verdict.DUPLICATE, recalled.development, known.root_of(event.entry_id), event,
+            reason="restates a recent development",
+        )
+    if reading.retrospective or reading.discussion and recalled is not None:
+        return Decision(Verdict.KNOWN, None, None, event, reason="a look back at past events")
+    if recalled is not None and not reading.forward_looking and (event is not None or recalled.sentence == 0):
+        return Decision(Verdict.KNOWN, None, None, event, reason="only recalls past events")
     return Decision(Verdict.MENTION, reason="names a subject but reports no development")
 
 
@@ -187,6 +189,8 @@ def remember(entry: Entry, match: MatchResult, decision: Decision, known: KnownE
 
 def _same_time(candidate: Candidate, event: KnownEvent, published: date) -> bool:
     dev = candidate.development
+    if dev.family == "death":
+        return event.date.value <= published  # a person dies once: any later telling restates it
     if not candidate.dated:
         if dev.background:
             return event.date.value <= published

@@ -38,10 +38,10 @@ class Judge:
         """The entry's verdict, and the known event it added when it is `new`."""
         published = (entry.published or now or datetime.now(UTC)).date()
         match = self.matcher.match(entry)
-        candidates = self.classifier.classify(match, published) if match.people else []
-        decision = decide(entry, match, candidates, self.known, published)
+        reading = self.classifier.classify(match, published)
+        decision = decide(entry, match, reading, self.known, published)
         event = remember(entry, match, decision, self.known, published)
-        return self._judgement(entry, match, decision, candidates), event
+        return self._judgement(entry, match, decision, reading.candidates), event
 
     def _judgement(self, entry: Entry, match: MatchResult, decision: Decision, candidates: list) -> Judgement:  # type: ignore[type-arg]
         cases: list[str] = []

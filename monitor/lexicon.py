@@ -13,7 +13,7 @@ from __future__ import annotations
 # under that type; classify lets the longest overlapping phrase win.
 ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "death": (
-        r"\b(died|dies|passed away|shot dead|was killed|were killed|been killed|murdered|assassinated|found dead)\b",
+        r"\b(died|dies|passed away|shot dead|gunned down|was killed|were killed|been killed|murdered|assassinated|found dead)\b",
         r"\bdeath of\b",
     ),
     "attack": (
@@ -32,20 +32,24 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "acquittal": (
         r"\b(acquitted|acquits|acquittal|found not guilty|not guilty verdict|cleared of)\b",
+        r"\b(is|was|were|been|are|gets?|got) cleared\b",
+        r"^[^,;:]{0,60}\bcleared\b(?! (the way|to|for|by))",
     ),
     "appeal_ruling": (
         r"\b(upheld|upholds|uphold|upholding|overturned|overturns|overturn|overturning|quashed|quashes|reduced (his|her|their|the) sentence)\b",
         r"\b(loses|lost|losing|wins|won|winning) (his |her |their |an |the )?appeals?\b",
         r"\b(sentence|conviction|verdict) (stands|upheld)\b",
-        r"\b(rejected|rejects|dismissed|dismisses|denied|denies) (his|her|their|the|an) appeals?\b",
+        r"\b(rejected|rejects|dismissed|dismisses|denied|denies|ends|ended|ending) ((his|her|their|the|an|all|final) )?(final )?appeals?\b",
         r"\bappeals? (was|were) (rejected|dismissed|denied)\b",
     ),
     "pardon": (
         r"\b(pardoned|pardons|royal pardon|granted (a )?pardon|granted clemency)\b",
+        r"\b(commuted|commutes|commutation|sentence (was )?(cut|reduced|shortened)|term cut)\b",
         r"\b(granted|grants|given|receives?|received) (an )?amnesty\b",
     ),
     "charges_dropped": (
-        r"\b(dropped|drops|drop|dismissed|dismisses|withdrew|withdraws|withdrawn)( [\w-]+){0,3}? charges?\b",
+        r"\b(dropped|drops|drop|dropping|dismissed|dismisses|dismissing|withdrew|withdraws|withdrawn|withdrawing)( [\w-]+){0,3}? charges?\b",
+        r"\b(closed|closes) (his|her|their|the) case\b",
         r"\bcharges (against \w+( \w+)? )?(were |have been |had been |was )?(dropped|dismissed|withdrawn)\b",
         r"\bcase (was |has been )?(dropped|closed|dismissed)\b",
         r"\b(warrants?) (were |was |have been )?(withdrawn|revoked|cancelled|lifted)\b",
@@ -84,7 +88,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "charge": (
         r"\b(charged|charges (him|her|them)|indicted|indictment|new charges?|accused of)\b",
     ),
-    "summons": (r"\b(summoned|summons|summonses)\b",),
+    "summons": (r"\b(summon|summoned|summons|summonses|summoning)\b",),
     "trial_opened": (
         r"\btrial (opened|opens|began|begins|started|starts|got under way|gets under way|kicked off)\b",
         r"\b(went|goes|go|stood|stands|stand) (on )?trial\b",
@@ -115,12 +119,16 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(fled|flees|flee|went into exile|into exile|deported|deports|deportation|extradited|expelled)\b",
         r"\b(blocked|prevented|stopped|barred) from (entering|boarding|flying|returning|travelling|traveling)\b",
         r"\bdenied (entry|boarding)\b",
+        r"\b(blocked|stopped|turned back|turned away|held) (in|at) (the )?\w+ (airport|border)\b",
+        r"\b(blocked|stopped|turned back|turned away) (in|at)\b",
+        r"\brefused (him|her|them) (a )?(boarding|entry|passage)\b",
     ),
     "return": (
         r"\b(returned|returns|return) (home|from exile)\b",
         r"\b(returned|returns|returning) from\b",
         r"\b(is|was|are|were) back (in|home)\b",
         r"\b(flew|flies|fly|came|comes|come|arrived|arrives|travelled|traveled) (back )?home\b",
+        r"\b(landed|lands|flew|flies) (back )?(in|at|into)\b",
         r"\breturned to (the country|his homeland|her homeland)\b",
         r"\b(homecoming|arrived back)\b",
     ),
@@ -133,7 +141,7 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "conviction": ("កាត់ទោស", "ផ្តន្ទាទោស", "ពិរុទ្ធ", "ដាក់ពន្ធនាគារ", "ជាប់ពន្ធនាគារ"),
     "acquittal": ("រួចទោស", "រួចខ្លួនពីបទចោទ", "ដោះលែងដោយគ្មានទោស", "គ្មានពិរុទ្ធភាព"),
     "appeal_ruling": ("តម្កល់សាលក្រម", "សាលាឧទ្ធរណ៍តម្កល់", "តម្កល់ទោស", "ច្រានចោលបណ្តឹងឧទ្ធរណ៍", "រក្សាសាលក្រម"),
-    "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស"),
+    "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស", "បន្ធូរបន្ថយទោស", "កាត់បន្ថយទោស"),
     "charges_dropped": ("ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា"),
     "release": ("ដោះលែង", "ចេញពីពន្ធនាគារ", "ចេញពីគុក", "បន្ធូរបន្ថយ"),
     "bail": ("នៅក្រៅឃុំ", "ដោះលែងឲ្យនៅក្រៅឃុំ", "ដោះលែងដោយមានការធានា", "ធានាខ្លួន"),
@@ -148,15 +156,15 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក"),
     "hearing": ("សវនាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
     "appeal": ("ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ", "ដាក់បណ្តឹងសាទុក្ខ"),
-    "exile": ("និរទេស", "ភៀសខ្លួន", "រត់ចោលស្រុក", "បណ្តេញចេញ", "ហាមមិនឲ្យចូល"),
-    "return": ("វិលត្រឡប់មកវិញ", "វិលមកវិញ", "ត្រឡប់មកស្រុកវិញ"),
+    "exile": ("និរទេស", "ភៀសខ្លួន", "រត់ចោលស្រុក", "បណ្តេញចេញ", "ហាមមិនឱ្យចូល", "បដិសេធមិនឱ្យឡើងយន្តហោះ", "មិនឱ្យឡើងយន្តហោះ"),
+    "return": ("វិលត្រឡប់", "វិលមកវិញ", "ត្រឡប់មកស្រុកវិញ"),
 }
 
 # Phrases that contain a type word but report no event of that type in a sentence.
 ENGLISH_NOT_EVENTS: tuple[str, ...] = (
     r"\bhouse arrest\b",  # a sentence's form, not an arrest
     # Participles used as adjectives describe, they do not report: "the jailed leader".
-    r"(^|\b(the|a|an|its|his|her|their|former|court-|now-|recently|once-|all|other|many|some|several|of|fellow))[ -]?(banned|dissolved|outlawed|"
+    r"(^|\b(the|a|an|its|his|her|their|former|court-|now-|recently|once-|all|other|many|some|several|of|fellow|those|anyone|everyone))[ -]?(banned|dissolved|outlawed|"
     r"disbanded|jailed|detained|imprisoned|exiled|convicted|pardoned|arrested|charged|"
     r"acquitted|freed|released)\b(?! (on|by|in|after|from|for|at|last|this|yesterday|today))",
     r"\bamnesty international\b",
@@ -179,6 +187,7 @@ ENGLISH_NEGATIONS = (
     r"threaten(s|ed|ing)?|fear(s|ed)?|risk(s|ed)?|could|would|should|may(?! \d)|might|must|"
     r"will|shall|won't|can|cannot|can't|to be|if|unless|whether|expect(s|ed)? to|"
     r"likely to|set to|due to be|about to|ahead of|await(s|ed|ing)?|before the|"
+    r"to (hear|rule|decide|deliver|announce|open|resume|begin|start|consider)|scheduled|slated|"
     r"never|not|no|deny|denies|denied that|refus(e|es|ed) to|vow(s|ed)? to|"
     r"campaign(s|ed)? for|petition(s|ed)? for|push(es|ed)? for|"
     r"rumou?r(s|ed)?|alleg(e|es|ed|edly))\b"
@@ -188,12 +197,20 @@ KHMER_NEGATIONS: tuple[str, ...] = (
     "គម្រោង", "បដិសេធ", "ព្រមាន",
 )
 
+# A sentence that denies a report ("reports of a pardon are untrue") tells of no event.
+ENGLISH_DENIALS = (
+    r"\b(denied|denies|deny|dismissed|dismisses|rejected|rejects) (the |a |any )?(reports?|rumou?rs?|claims?)\b"
+    r"|\b(not true|untrue|false reports?|fake news|baseless|rumou?r(s|ed)?)\b"
+)
+KHMER_DENIALS: tuple[str, ...] = ("មិនពិត", "ពាក្យចចាមអារ៉ាម", "ព័ត៌មានក្លែងក្លាយ", "គ្មានមូលដ្ឋាន")
+
 # Words that say a sentence recalls the past rather than reporting the day's news.
 ENGLISH_RECAP = (
     r"\b(anniversary|years? (after|since|ago)|months? (after|since|ago)|since (his|her|their) "
     r"|who (was|were|had been|has been|is|are)|had been|previously|already|once again|"
     r"remember(s|ed|ing)?|commemorat\w+|mark(s|ed|ing)? \w+ years|recall(s|ed|ing)?|"
-    r"look(s|ed)? back|timeline|explainer|background|in the years since|formerly)\b"
+    r"look(s|ed)? back|timeline|explainer|background|in the years since|formerly|"
+    r"(years?|months?|decades?) on)\b"
 )
 KHMER_RECAP: tuple[str, ...] = (
     "ខួប", "គម្រប់", "កាលពីឆ្នាំ", "រំលឹក", "ធ្លាប់", "ពីមុន", "ឆ្នាំក្រោយ", "ខែក្រោយ", "សប្តាហ៍ក្រោយ",
@@ -228,6 +245,12 @@ RELATIVE_DAYS = {
     "ថ្ងៃនេះ": 0, "ព្រឹកនេះ": 0, "ល្ងាចនេះ": 0, "ម្សិលមិញ": 1, "យប់មិញ": 1,
 }
 RELATIVE_WEEKS = ("last week", "earlier this week", "this week", "សប្តាហ៍មុន", "សប្តាហ៍នេះ")
+# Words that name a time after publication: what they date is scheduled, not done.
+FUTURE_DAYS = {
+    "tomorrow": 1, "next week": 7, "next month": 30, "next year": 365, "later this year": 90,
+    "later this month": 10, "ថ្ងៃស្អែក": 1, "នៅសប្តាហ៍ក្រោយ": 7, "នៅខែក្រោយ": 30, "នៅឆ្នាំក្រោយ": 365,
+    "ឆ្នាំក្រោយ": 365,
+}
 RELATIVE_MONTHS = {
     "last month": 1, "earlier this month": 0, "this month": 0, "ខែមុន": 1, "ខែនេះ": 0,
 }

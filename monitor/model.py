@@ -32,14 +32,14 @@ class Precision(StrEnum):
 # ("upholds the conviction", "appeals the verdict", "released on bail after arrest": the
 # later stage of a case wins).
 DEVELOPMENT_TYPES: tuple[str, ...] = (
-    "death",
-    "attack",
     "pardon",
     "appeal_ruling",
     "acquittal",
     "appeal",
     "conviction",
     "charges_dropped",
+    "death",
+    "attack",
     "release",
     "bail",
     "ban_lifted",
@@ -59,12 +59,12 @@ DEVELOPMENT_TYPES: tuple[str, ...] = (
 # Types that the same story can be told as: one outlet says "freed", another "pardoned".
 TYPE_FAMILY: dict[str, str] = {
     "conviction": "verdict",
-    "acquittal": "verdict",
+    "acquittal": "cleared",
     "appeal_ruling": "appeal_ruling",
     "pardon": "release",
     "release": "release",
     "bail": "release",
-    "charges_dropped": "charges_dropped",
+    "charges_dropped": "cleared",  # "cleared" by one outlet, "charges dropped" by another
     "ban_lifted": "rehabilitation",
     "rehabilitation": "rehabilitation",
     "ban": "ban",
@@ -76,8 +76,8 @@ TYPE_FAMILY: dict[str, str] = {
     "trial_adjourned": "trial",
     "hearing": "trial",
     "appeal": "appeal",
-    "exile": "exile",
-    "return": "return",
+    "exile": "movement",  # "blocked from flying home" and "homecoming bid fails": one story
+    "return": "movement",
     "attack": "attack",
     "death": "death",
 }

@@ -47,6 +47,9 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATE)
     if _COENG_DA in text:
         text = text.replace(_COENG_DA, _COENG_TA)
+    if "\u17b2" in text or "អោយ" in text:
+        # "to let/for": ឲ្យ (QOO TYPE TWO), ឱ្យ and អោយ are one word spelled three ways.
+        text = text.replace("\u17b2", "\u17b1").replace("អោយ", "\u17b1\u17d2\u1799")
     text = _SPACES.sub(" ", text)
     if KHMER_CHARS.search(text):
         text = _KHMER_GAP.sub("", text)
