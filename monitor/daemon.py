@@ -25,7 +25,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine
 
-from monitor.config import Config, FeedConfig, load_config
+from monitor import delivery
+from monitor.config import Config, FeedConfig, ensure_secret, load_config
+from monitor.deliver import make_sender
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client
 from monitor.logs import log_event
@@ -34,12 +36,14 @@ from monitor.scan import make_judge
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, redact, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
+from monitor.unsubscribe import UnsubscribeServer, start_server
 
 __all__ = ["Daemon", "build_context", "open_store", "promise_callback"]
 
 log = logging.getLogger("monitor.daemon")
 
 RELOAD_EVERY = 2.0  # seconds between looks at config/ and baseline/ mtimes
+DIGESTS_EVERY = 60.0  # seconds between looks at what digests are due
 MAINTENANCE_EVERY = timedelta(hours=1)
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
 
@@ -52,17 +56,13 @@ def open_store(config: Config) -> Engine:
     return engine
 
 
-def promise_callback(engine: Engine, config_of: Callable[[], Config]) -> Callable[[Connection, list[StoredEntry]], object] | None:
+def promise_callback(config_of: Callable[[], Config]) -> Callable[[Connection, list[StoredEntry]], object]:
     """on_stored for the pipeline: delivery's outbox.promise for the current subscribers."""
-    try:
-        from monitor.delivery import watchlist_cases
-        from monitor.store import outbox
-    except ImportError:  # delivery not installed in this build: store only
-        return None
+    from monitor.store import outbox
 
     def on_stored(conn: Connection, stored: list[StoredEntry]) -> object:
         config = config_of()
-        return outbox.promise(conn, stored, config.subscribers, watchlist_cases(config), datetime.now(UTC))
+        return outbox.promise(conn, stored, config.subscribers, delivery.watchlist_cases(config), datetime.now(UTC))
 
     return on_stored
 
@@ -79,7 +79,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
         judge_factory=lambda: make_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
         limits=FetchLimits(max_bytes=settings.max_feed_bytes),
         limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
-        on_stored=promise_callback(engine, lambda: holder["config"]) if promise else None,
+        on_stored=promise_callback(lambda: holder["config"]) if promise else None,
     )
     ctx.config_holder = holder  # type: ignore[attr-defined]
     return ctx
@@ -111,6 +111,7 @@ class Daemon:
         self._snapshot: dict[str, tuple[int, int]] = {}
         self.engine: Engine | None = None
         self.ctx: PollContext | None = None
+        self._endpoint: UnsubscribeServer | None = None
 
     def stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
@@ -140,6 +141,11 @@ class Daemon:
                 self._reload, IntervalTrigger(seconds=self.reload_every, timezone=UTC), id="reload",
                 max_instances=1, coalesce=True,
             )
+            self.scheduler.add_job(
+                self._tracked(self._send_digests), IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
+                id="digests", next_run_time=now + timedelta(seconds=5), max_instances=1, coalesce=True,
+            )
+            self._start_unsubscribe_endpoint()
             self.scheduler.start()
             log_event(
                 log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
@@ -155,6 +161,9 @@ class Daemon:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await ctx.client.aclose()
+            if self._endpoint is not None:
+                self._endpoint.shutdown()
+                self._endpoint.server_close()
             engine.dispose()
             log_event(log, "daemon.stopped")
         return 0
@@ -219,6 +228,9 @@ class Daemon:
             self._move_job(name, state.next_poll_at)  # the table says later (backoff, Retry-After)
             return
         outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
+        if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
+            with contextlib.suppress(JobLookupError):  # immediate subscribers: send now
+                self.scheduler.modify_job("digests", next_run_time=datetime.now(UTC))
         if outcome.status == "gone":
             self._unschedule(name)
         elif outcome.next_poll_at is not None:
@@ -231,6 +243,40 @@ class Daemon:
     def _unschedule(self, name: str) -> None:
         with contextlib.suppress(JobLookupError):
             self.scheduler.remove_job(f"feed:{name}")
+
+    # -- digests and the unsubscribe endpoint --------------------------------------------
+
+    async def _send_digests(self) -> None:
+        """Send what is due; the outbox tables decide what that is, so a missed run is
+        caught up by the next one."""
+        assert self.engine is not None
+        config = self.config
+        settings = config.settings
+        try:
+            sender = make_sender(settings.smtp_url, settings.outbox_dir, settings.smtp_password)
+            report = await asyncio.to_thread(delivery.send_due, self.engine, config, sender, datetime.now(UTC))
+        except Exception as exc:  # never let one bad run stop the schedule
+            log_event(log, "digests.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            return
+        if report.sent or report.failed or report.retrying:
+            log_event(log, "digests.sent", summary=report.summary())
+            for email, reason in report.failed:
+                log_event(log, "digest.failed", level=logging.ERROR, subscriber=email, reason=reason)
+            for email, reason in report.retrying:
+                log_event(log, "digest.retrying", level=logging.WARNING, subscriber=email, reason=reason)
+
+    def _start_unsubscribe_endpoint(self) -> None:
+        """Serve the one-click unsubscribe (RFC 8058); a busy port is logged, not fatal."""
+        assert self.engine is not None
+        settings = self.config.settings
+        try:
+            secret = ensure_secret(settings).encode()
+            self._endpoint, _thread = start_server(self.engine, secret, settings.http_host, settings.http_port)
+        except OSError as exc:
+            log_event(
+                log, "unsubscribe.unavailable", level=logging.ERROR, host=settings.http_host,
+                port=settings.http_port, error=str(exc),
+            )
 
     # -- maintenance and reload ----------------------------------------------------------
 

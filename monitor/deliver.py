@@ -348,7 +348,7 @@ class OutboxFolderSender:
         target = self.folder / f"{stamp}-{slug}.eml"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            data = message.as_bytes(policy=policy.SMTP)
+            data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
             try:
                 with os.fdopen(fd, "wb") as handle:

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import urlsplit
@@ -370,6 +371,12 @@ def _recipient(name: str, email: str) -> str:
         ) from exc
 
 
+# SMTP line endings; headers are folded only past RFC 5322's hard limit, so a long URL in
+# List-Unsubscribe stays a plain <URL> that mail clients can read (folding would turn it
+# into an RFC 2047 encoded word, which RFC 2369 headers must not be).
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def render_digest(
     digest: Digest,
     *,
@@ -413,7 +420,7 @@ def render_digest(
     text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
     html = _INLINER.inline(env.get_template("digest.html.j2").render(context))
 
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = _recipient(subscriber.name, subscriber.email)
     message["Subject"] = subject

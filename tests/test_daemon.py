@@ -3,8 +3,11 @@ invalid), SIGKILL mid-poll and restart without loss or doubles, SIGTERM exits cl
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -16,7 +19,7 @@ import pytest
 from feedserver import FeedServer
 from sqlalchemy import create_engine, func, select
 
-from monitor.store.tables import developments, entries
+from monitor.store.tables import developments, digests, entries, outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
@@ -113,7 +116,13 @@ class Daemon:
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     shutil.copytree(ROOT / "config", tmp_path / "config")
     shutil.copytree(ROOT / "baseline", tmp_path / "baseline")
-    (tmp_path / "config" / "settings.yaml").write_text(SETTINGS)
+    with socket.socket() as probe:  # a free port for the unsubscribe endpoint
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "config" / "settings.yaml").write_text(SETTINGS + f"http_port: {port}\n")
+    (tmp_path / "config" / "subscribers.yaml").write_text(
+        "subscribers:\n  - email: desk@example.org\n    frequency: immediate\n"
+    )
     d = Daemon(tmp_path)
     yield d
     if d.proc is not None and d.proc.poll() is None:
@@ -174,4 +183,18 @@ def test_daemon_reloads_survives_sigkill_and_stops_on_sigterm(daemon: Daemon, si
         new = conn.execute(select(func.count()).select_from(entries).where(entries.c.verdict == "new")).scalar()
     engine.dispose()
     assert len(firsts) == len(set(firsts)) == new
+
+    # The immediate subscriber was mailed (no SMTP configured: .eml files in the outbox
+    # folder), each digest once, and every development promised to them went into one.
+    emls = sorted((daemon.tmp / "data" / "outbox").glob("*.eml"))
+    assert emls, f"no digest written:\n{daemon.text()[-3000:]}"
+    ids = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"] for p in emls]
+    assert len(ids) == len(set(ids))
+    engine = create_engine(f"sqlite:///{daemon.db}")
+    with engine.connect() as conn:
+        sent = conn.execute(select(func.count()).select_from(digests).where(digests.c.status == "sent")).scalar()
+        unsent = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent.is_(False))).scalar()
+    engine.dispose()
+    assert sent == len(emls)
+    assert unsent == 0
     assert "Traceback" not in daemon.text()

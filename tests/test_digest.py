@@ -426,3 +426,12 @@ def test_control_and_bidi_characters_are_stripped_from_the_subject() -> None:
 def test_a_caller_environment_is_accepted() -> None:
     message = render_digest(make_digest(), sender=SENDER, env=make_environment())
     assert message["Subject"].startswith("Kem Sokha: convicted")
+
+
+def test_a_long_unsubscribe_url_stays_a_plain_header_on_the_wire() -> None:
+    # Mail clients read RFC 2369 headers raw: an encoded word (=?utf-8?q?...) breaks them.
+    long_url = "https://monitor.example.org/unsubscribe?token=" + "A1b2C3d4" * 12
+    digest = replace(make_digest(), unsubscribe_url=long_url)
+    raw = render_digest(digest, sender=SENDER).as_bytes()
+    assert f"List-Unsubscribe: <{long_url}>\r\n".encode() in raw
+    assert b"=?utf-8?" not in raw.split(b"\r\n\r\n", 1)[0].split(b"List-Unsubscribe:", 1)[1].split(b"\r\n")[0]

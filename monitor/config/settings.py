@@ -72,10 +72,10 @@ def _database_url(value: object) -> str:
 def _smtp_url(value: object) -> str:
     text = _text(value)
     parts = urlsplit(text)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+    if parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not parts.hostname:
         raise ValueError(
-            f"expected 'smtp://[user@]host[:port]' (STARTTLS) or 'smtps://[user@]host[:port]'"
-            f" (TLS), got {value!r}"
+            f"expected 'smtp://[user@]host[:port]' (plain; add ?starttls=1 for STARTTLS), "
+            f"'smtp+starttls://...' or 'smtps://...' (implicit TLS), got {value!r}"
         )
     return text
 
@@ -141,8 +141,9 @@ SETTINGS: tuple[Setting, ...] = (
         "smtp_url",
         "url",
         None,
-        "smtp://[user@]host[:port] (STARTTLS) or smtps://...; unset: digests are written "
-        "as .eml files to the outbox folder in data_dir.",
+        "smtp://[user@]host[:port] (plain; ?starttls=1 or smtp+starttls:// for STARTTLS) or "
+        "smtps://... (implicit TLS); unset: digests are written as .eml files to the outbox "
+        "folder in data_dir.",
         _smtp_url,
     ),
     Setting(
