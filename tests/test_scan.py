@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config"
 BASELINE = REPO / "baseline"
 STREAM = REPO / "tests" / "data" / "stream"
-CORPUS = Path("/work/shared/corpora/feedparser-tests/tests")
+# feedparser's own corpus of odd and broken feeds, in ../shared beside the repository.
+CORPUS = REPO.parent / "shared" / "corpora" / "feedparser-tests" / "tests"
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CONTRACT_KEYS = {
