@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email import policy
+from functools import lru_cache
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import urlsplit
@@ -78,6 +79,8 @@ def format_event_date(when: EventDate) -> str:
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
 
 
+# The same outlets and titles recur in every subscriber's digest of a run: compute once.
+@lru_cache(maxsize=65536)
 def clean_line(text: str | None) -> str:
     """One line of untrusted text: no CR/LF or other control characters, single spaces."""
     if not text:
@@ -92,6 +95,7 @@ def clean_line(text: str | None) -> str:
     return " ".join("".join(kept).split())
 
 
+@lru_cache(maxsize=65536)
 def safe_href(url: str | None) -> str:
     """The URL if it is an absolute http(s) link, else '' (javascript:, data:, mailto: ...)."""
     if not url:
@@ -172,6 +176,7 @@ class CaseView:
     context: tuple[EventView, ...]
 
 
+@lru_cache(maxsize=65536)
 def _report_view(report: Report) -> ReportView:
     published = ""
     if report.published is not None:
@@ -321,6 +326,7 @@ def make_environment() -> Environment:
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+@lru_cache(maxsize=65536)
 def _wrap(text: str, indent: str = "", first: str | None = None, width: int = 76) -> str:
     """Plain-text paragraphs wrapped for mail readers; URLs are never broken."""
     return textwrap.fill(
