@@ -328,6 +328,7 @@ class Daemon:
         self.config = new
         ctx.config_holder["config"] = new  # type: ignore[attr-defined]
         ctx.feeds = {f.name: f for f in new.feeds}
+        ctx.settings = new.settings
         await ctx.rebuild_judge(prepare=lambda: seed_baseline(engine, new.cases))
         old_by_name = {f.name: f for f in old.feeds}
         retimed = 0

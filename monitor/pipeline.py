@@ -269,8 +269,24 @@ def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tupl
     judged: list[tuple[Judgement, KnownEvent | None]] = [judge.judge(e, now=now) for e in publication_order(fresh)]
     # Promises are written in the same transaction as the developments they promise, so a
     # crash can lose neither one without the other.
-    stored = save_judgements(ctx.engine, judged, now, on_stored=ctx.on_stored)
+    stored = save_judgements(ctx.engine, judged, now, on_stored=_holding_back_old(ctx, fresh, now))
     return len(stored), updated, [j for j, _ in judged]
+
+
+def _holding_back_old(
+    ctx: PollContext, fresh: list[Entry], now: datetime
+) -> Callable[[Connection, list[StoredEntry]], object] | None:
+    """on_stored without the entries published more than `max_entry_age_days` ago (off by
+    default): they are judged and kept as history, but promised to nobody."""
+    deliver, days = ctx.on_stored, ctx.settings.max_entry_age_days
+    if deliver is None or days is None:
+        return deliver
+    cutoff = now - timedelta(days=days)
+    held = {e.key for e in fresh if e.published is not None and e.published < cutoff}
+    if not held:
+        return deliver
+    log_event(log, "poll.held_back", entries=len(held), older_than_days=days)
+    return lambda conn, stored: deliver(conn, [s for s in stored if s.entry_key not in held])
 
 
 async def _parse(ctx: PollContext, name: str, result: FetchResult) -> ParsedFeed:

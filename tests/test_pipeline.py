@@ -298,3 +298,25 @@ def test_sync_feeds_adds_removes_and_retimes(engine: Engine) -> None:
     assert state is not None and state.interval_seconds == 420
     assert state.url == "http://127.0.0.1:9/a2"  # a permanent move survives a reload
     assert sorted(feed_store.due_feeds(engine, now)) == ["a", "c"]
+
+
+def test_entries_older_than_the_age_limit_are_kept_but_promised_to_nobody(harness, server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    # Two developments, published 1 March 2023: with a 30-day limit (today is later) they are
+    # judged and stored as history, but nothing is handed to delivery.
+    server.add("/old.xml", rss(("sokha-1", "Kem Sokha sentenced to 27 years", "A court convicted Kem Sokha of treason.")))
+    h = harness({"old": "/old.xml"})
+    async def go() -> PollOutcome:
+        async with make_client(UA) as client:
+            ctx = replace(h.context(client), settings=replace(SETTINGS, max_entry_age_days=30))
+            return await poll_feed(ctx, "old", datetime.now(UTC))
+
+    outcome = asyncio.run(go())
+    assert outcome.new_entries == 1 and outcome.verdicts.get("new") == 1
+    assert h.count() == 1
+    assert h.stored == []  # held back: nobody is alerted
+
+    # Off by default: the same entry in another feed is promised.
+    server.add("/fresh.xml", rss(("sokha-2", "Kem Sokha convicted of treason", "A court convicted Kem Sokha.")))
+    h2 = harness({"fresh": "/fresh.xml"})
+    assert h2.one("fresh").new_entries == 1
+    assert [s.entry_key for s in h2.stored] == ["fresh#sokha-2"]
