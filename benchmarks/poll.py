@@ -13,6 +13,8 @@ Targets (issue 3, 2 cores): first poll < 30 s, second >= 10x faster, peak < 300 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import asyncio
 import multiprocessing
 import resource
@@ -109,11 +111,12 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--parse", choices=("threads", "processes"), default="processes")
-    parser.add_argument("--profile", action="store_true", help="cProfile the first poll (top 25 by cumulative time)")
+    parser.add_argument("--connections", type=int, default=20, help="in all, over pools of 5")
+    parser.add_argument("--profile", choices=("first", "second"), help="cProfile one poll (top 25 by internal time)")
     args = parser.parse_args()
 
     from monitor.config import FeedConfig, load_config
-    from monitor.fetch import FetchLimits, HostLimiter, make_client
+    from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
     from monitor.pipeline import PollContext
     from monitor.scan import make_judge
     from monitor.store import feeds as feed_store
@@ -139,30 +142,28 @@ def main() -> None:
         feed_store.sync_feeds(engine, feeds.values(), datetime.now(UTC))
 
         async def run() -> list[tuple[float, object]]:
-            # 10 connections, not 50: httpcore's pool bookkeeping grows with the pool (PERFORMANCE.md).
-            async with make_client("case-monitor/bench", max_connections=10) as client:
+            # Small pools: httpcore's bookkeeping grows with the connections in one (PERFORMANCE.md).
+            async with make_client_pool("case-monitor/bench", max_connections=args.connections, per_client=5) as client:
                 ctx = PollContext(
                     engine=engine, client=client, settings=settings, feeds=feeds,
                     judge_factory=lambda: make_judge(engine, config.subjects, dict(config.cases)),
-                    limits=FetchLimits(), limiter=HostLimiter(per_host=10, total=10), parse_pool=pool,
+                    limits=FetchLimits(), limiter=HostLimiter(per_host=args.connections, total=args.connections), parse_pool=pool,
                 )
                 if pool is not None:  # start the workers before the clock does
                     list(pool.map(abs, range(4)))
                 results = []
-                for _ in range(2):
+                for which in ("first", "second"):
+                    if args.profile == which:
+                        profiler.enable()
                     results.append(await poll(ctx, datetime.now(UTC)))
+                    if args.profile == which:
+                        profiler.disable()
                 return results
 
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.enable()
+        profiler = cProfile.Profile()
         (first, s1), (second, s2) = asyncio.run(run())
         if args.profile:
-            profiler.disable()
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
         engine.dispose()
     if pool is not None:
         pool.shutdown()

@@ -29,7 +29,7 @@ from monitor import delivery
 from monitor.config import Config, FeedConfig, ensure_secret, load_config
 from monitor.deliver import make_sender
 from monitor.errors import ConfigError
-from monitor.fetch import FetchLimits, HostLimiter, make_client
+from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
 from monitor.logs import log_event
 from monitor.pipeline import PollContext, poll_feed
 from monitor.scan import make_judge
@@ -73,7 +73,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
     holder = {"config": config}  # the daemon swaps the config in on reload
     ctx = PollContext(
         engine=engine,
-        client=make_client(user_agent, max_connections=settings.concurrency_global),
+        client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
         judge_factory=lambda: make_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
