@@ -13,10 +13,10 @@ Targets (issue 3, 2 cores): first poll < 30 s, second >= 10x faster, peak < 300 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import asyncio
+import cProfile
 import multiprocessing
+import pstats
 import resource
 import sys
 import tempfile

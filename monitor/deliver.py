@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path

@@ -18,7 +18,15 @@ from datetime import date, timedelta
 from monitor.classify import Candidate, Reading
 from monitor.dates import period_end
 from monitor.match import MatchResult
-from monitor.model import TYPE_FAMILY, Development, Entry, EventDate, KnownEvent, Precision, Verdict
+from monitor.model import (
+    TYPE_FAMILY,
+    Development,
+    Entry,
+    EventDate,
+    KnownEvent,
+    Precision,
+    Verdict,
+)
 
 SAME_DAY_TOLERANCE = timedelta(days=7)  # "on Friday" vs the day the first outlet said
 UNDATED_LOOKBACK = timedelta(days=45)  # an undated restatement refers to a recent event

@@ -13,18 +13,25 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email import policy
-from functools import lru_cache
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import css_inline
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor.errors import DeliveryError
-from monitor.model import Digest, DigestDevelopment, EventDate, KnownEvent, Precision, Report
+from monitor.model import (
+    Digest,
+    DigestDevelopment,
+    EventDate,
+    KnownEvent,
+    Precision,
+    Report,
+)
 
 SUBJECT_MAX = 120
 CONTEXT_EVENTS = 3

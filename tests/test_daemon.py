@@ -7,8 +7,8 @@ import email
 import email.policy
 import os
 import shutil
-import socket
 import signal
+import socket
 import subprocess
 import sys
 import time

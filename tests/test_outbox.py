@@ -7,9 +7,9 @@ user postgres, trust auth), on PostgreSQL in a schema of its own that is dropped
 from __future__ import annotations
 
 import socket
-from dataclasses import replace
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 

@@ -17,8 +17,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 

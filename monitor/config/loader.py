@@ -15,7 +15,13 @@ from .baseline import merge_baseline, read_baseline
 from .feeds import FeedConfig, load_feeds
 from .settings import Settings, read_settings
 from .subscribers_file import SUBSCRIBERS_FILE, read_subscribers
-from .watchlists import Watchlist, build_watchlists, read_watchlists, suggest, with_cases
+from .watchlists import (
+    Watchlist,
+    build_watchlists,
+    read_watchlists,
+    suggest,
+    with_cases,
+)
 
 WATCHLISTS_FOLDER = "watchlists"
 

@@ -22,7 +22,13 @@ from ruamel.yaml.comments import CommentedMap
 
 from monitor.errors import ConfigError, Problem
 
-from .values import did_you_mean, format_interval, parse_http_url, parse_interval, parse_size
+from .values import (
+    did_you_mean,
+    format_interval,
+    parse_http_url,
+    parse_interval,
+    parse_size,
+)
 from .yamlfile import load_yaml, to_plain
 
 ENV_PREFIX = "MONITOR_"

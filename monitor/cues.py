@@ -1,0 +1,188 @@
+"""Recognise the words of a sentence that matter to classify: event words, and the cues
+that turn them into wishes, denials or recollections.
+
+Compiled once from `lexicon` (English regular expressions, one Khmer automaton); works on
+text in textnorm's normal form. Knows nothing of subjects, cases or verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+
+from monitor import lexicon
+from monitor.dates import DateMention
+from monitor.model import DEVELOPMENT_TYPES
+from monitor.textnorm import KHMER_CHARS, normalize
+
+_SENTENCE_END = re.compile(
+    r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
+    r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?]+[\"')\]]*\s+|[។៕]+\s*|\n+"
+)
+_HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
+_DENIAL = re.compile(lexicon.ENGLISH_DENIALS)
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
+_ENGLISH_TYPES = {
+    t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.ENGLISH_TYPES.items()
+}
+_ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVENTS))
+_ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
+_ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
+_DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
+PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
+_WINDOW = 60  # characters before a type word searched for a negation or recap cue
+_KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
+
+
+def _khmer_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    phrases: dict[str, tuple[str, str]] = {}
+    for type_, words in lexicon.KHMER_TYPES.items():
+        for word in words:
+            phrases.setdefault(normalize(word), ("type", type_))
+    for word in lexicon.KHMER_NOT_EVENTS:
+        phrases[normalize(word)] = ("mask", "")
+    for word in lexicon.KHMER_NEGATIONS:
+        phrases.setdefault(normalize(word), ("negation", ""))
+    for word in lexicon.KHMER_RECAP:
+        phrases.setdefault(normalize(word), ("recap", ""))
+    for word in lexicon.KHMER_DENIALS:
+        phrases.setdefault(normalize(word), ("denial", ""))
+    for key, (kind, type_) in phrases.items():
+        automaton.add_word(key, (len(key), kind, type_))
+    automaton.make_automaton()
+    return automaton
+
+
+_KHMER = _khmer_automaton()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An event word in a sentence."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceCues:
+    """A sentence's event words and what surrounds them."""
+
+    text: str
+    hits: list[Hit]
+    negations: list[int]  # Khmer cue positions
+    recaps: list[int]
+
+    @property
+    def denies(self) -> bool:
+        """"Reports of a pardon are untrue": nothing in the sentence happened."""
+        return bool(_DENIAL.search(self.text)) or any(
+            kind == "denial" for _, (_, kind, _) in _KHMER.iter(self.text)
+        )
+
+    def negated(self, hit: Hit) -> bool:
+        """A wish, a plan, a threat or a refusal: "called for the release of"."""
+        return bool(_ENGLISH_NEGATION.search(_clause_before(self.text, hit.start))) or any(
+            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations
+        )
+
+    def recalled(self, hit: Hit) -> bool:
+        """Told as a memory: "who was arrested", "years after his arrest"."""
+        return bool(_ENGLISH_RECAP.search(self.text[max(0, hit.start - _WINDOW) : hit.start])) or any(
+            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.recaps
+        )
+
+
+def read_sentence(text: str) -> SentenceCues:
+    hits, negations, recaps = _find_hits(text)
+    return SentenceCues(text, hits, negations, recaps)
+
+
+def is_discussion(title: str) -> bool:
+    """Explainer, opinion, interview, timeline: a piece that discusses rather than reports."""
+    return bool(_DISCUSSION_TITLE.search(title))
+
+
+def looks_back(title: str) -> bool:
+    """A title whose look-back cue comes before any event it names is a retrospective
+    ("Five years after Kem Sokha's arrest"); "X cleared three years after arrest" is news."""
+    if not title:
+        return False
+    cues = [m.start() for m in _ENGLISH_RECAP.finditer(title)]
+    cues += [end + 1 - length for end, (length, kind, _) in _KHMER.iter(title) if kind == "recap"]
+    if not cues:
+        return False
+    hits, _, _ = _find_hits(title)
+    return all(hit.start > min(cues) for hit in hits)
+
+
+def assign_dates(text: str, hits: list[Hit], dates: list[DateMention]) -> dict[Hit, DateMention]:
+    """Give each date to the type word nearest to it in the same clause, and each type word
+    the nearest date it was given: in "convicts 51 over the aborted 2019 homecoming" the
+    year belongs to the homecoming, not to the verdict."""
+    given: dict[Hit, list[tuple[int, DateMention]]] = {}
+    for d in dates:
+        best, best_distance = None, 10**9
+        for hit in hits:
+            lo, hi = (hit.end, d.start) if d.start >= hit.end else (d.end, hit.start)
+            if lo < hi and _HARD_BREAK.search(text, lo, hi):
+                continue
+            distance = max(0, hi - lo) * (1 if d.start >= hit.end else 2)  # dates usually follow
+            if distance < best_distance:
+                best, best_distance = hit, distance
+        if best is not None:
+            given.setdefault(best, []).append((best_distance, d))
+    return {hit: min(options, key=lambda o: o[0])[1] for hit, options in given.items()}
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _clause_before(text: str, position: int) -> str:
+    window = text[max(0, position - _WINDOW) : position]
+    breaks = list(_CLAUSE_BREAK.finditer(window))
+    return window[breaks[-1].end() :] if breaks else window
+
+
+def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
+    """Type words of the sentence (longest wins where they overlap), negation and recap cues."""
+    raw: list[Hit] = []
+    masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
+    negations: list[int] = []
+    recaps: list[int] = []
+    for type_, pattern in _ENGLISH_TYPES.items():
+        for m in pattern.finditer(text):
+            raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
+    if KHMER_CHARS.search(text):
+        for end_index, (length, kind, type_) in _KHMER.iter(text):
+            start, end = end_index + 1 - length, end_index + 1
+            if kind == "type":
+                raw.append(Hit(type_, start, end, text[start:end]))
+            elif kind == "mask":
+                masks.append((start, end))
+            elif kind == "negation":
+                negations.append(start)
+            elif kind == "recap":
+                recaps.append(start)
+    raw = [h for h in raw if not any(s <= h.start and h.end <= e for s, e in masks)]
+    raw.sort(key=lambda h: (-(h.end - h.start), PRECEDENCE.get(h.type, 99)))
+    kept: list[Hit] = []
+    for hit in raw:
+        if not any(hit.start < k.end and k.start < hit.end for k in kept):
+            kept.append(hit)
+    kept.sort(key=lambda h: h.start)
+    return kept, negations, recaps
