@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from monitor.cues import (
     PRECEDENCE,
+    asks,
     assign_dates,
     is_discussion,
     looks_back,
@@ -23,7 +24,7 @@ from monitor.cues import (
 )
 from monitor.dates import find_dates, period_end
 from monitor.match import MatchResult
-from monitor.model import Case, Development, EventDate, Subject
+from monitor.model import Case, Development, EventDate, Precision, Subject
 
 # Sentences after this many in summary+content are background far more often than news.
 MAX_SENTENCES = 8
@@ -99,8 +100,17 @@ class Classifier:
         if headline.denies:
             reading.forward_looking = True  # "reports of a pardon are false": nothing happened
             return reading
-        if not reading.discussion:
-            self._sentence(reading, match, "title", 0, 0, len(title), published, title_people or lead_people)
+        if asks(title):
+            # "Will the court free him?": whatever the piece says is an outlook.
+            reading.forward_looking = reading.title_outlook = True
+        elif not reading.discussion:
+            self._sentence(
+                reading, match, "title", 0, 0, len(title), published,
+                # A headline without a name ("Cambodia bars Candlelight Party") is about the
+                # lead's people, or an organisation named further down; never a person
+                # mentioned in passing.
+                title_people or lead_people or tuple(p for p in match.people if self.subjects[p].kind != "person"),
+            )
             # A headline about what will or may happen ("ban to expire next week") makes the
             # lead's undated events part of that outlook, not news.
             reading.title_outlook = (
@@ -151,11 +161,13 @@ class Classifier:
                 continue
             if when is not None:
                 event_date, dated, date_text = when.value, True, when.text
-                background = reading.retrospective or period_end(event_date) < published - NEWS_WINDOW
+                # A look-back piece's "today" only says when it was written.
+                loose = when.weak or event_date.precision is not Precision.DAY
+                background = (reading.retrospective and loose) or period_end(event_date) < published - NEWS_WINDOW
             else:
                 event_date, dated, date_text = EventDate(published), False, ""
                 # An undated event after the lead is as likely background as news.
-                background = recap or reading.retrospective or reading.title_outlook or not lead
+                background = recap or reading.retrospective or reading.title_outlook or reading.discussion or not lead
             members = set(self.cases[case].subjects) if case in self.cases else set()
             involved = tuple(p for p in people if p in members) or tuple(
                 p for p in match.people if p in members

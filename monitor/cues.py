@@ -31,6 +31,7 @@ _ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVE
 _ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
 _ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
 _DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
+_LOOK_BACK_TITLE = re.compile(lexicon.ENGLISH_LOOK_BACK_TITLE)
 PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
@@ -50,6 +51,8 @@ def _khmer_automaton() -> ahocorasick.Automaton:
         phrases.setdefault(normalize(word), ("recap", ""))
     for word in lexicon.KHMER_DENIALS:
         phrases.setdefault(normalize(word), ("denial", ""))
+    for word in lexicon.KHMER_NEUTRAL:
+        phrases[normalize(word)] = ("neutral", "")
     for key, (kind, type_) in phrases.items():
         automaton.add_word(key, (len(key), kind, type_))
     automaton.make_automaton()
@@ -104,15 +107,23 @@ def read_sentence(text: str) -> SentenceCues:
 
 
 def is_discussion(title: str) -> bool:
-    """Explainer, opinion, interview, timeline: a piece that discusses rather than reports."""
+    """Opinion, analysis, interview: a piece that argues or talks rather than reports."""
     return bool(_DISCUSSION_TITLE.search(title))
 
 
+def asks(title: str) -> bool:
+    """"Will the court free him? Ruling due Wednesday": a headline that asks reports nothing yet."""
+    return "?" in title
+
+
 def looks_back(title: str) -> bool:
-    """A title whose look-back cue comes before any event it names is a retrospective
-    ("Five years after Kem Sokha's arrest"); "X cleared three years after arrest" is news."""
+    """A retrospective: an explainer or timeline, or a headline whose look-back cue comes
+    before any event it names ("Five years after Kem Sokha's arrest"); "X cleared three
+    years after arrest" is news."""
     if not title:
         return False
+    if _LOOK_BACK_TITLE.search(title):
+        return True
     cues = [m.start() for m in _ENGLISH_RECAP.finditer(title)]
     cues += [end + 1 - length for end, (length, kind, _) in _KHMER.iter(title) if kind == "recap"]
     if not cues:
@@ -127,6 +138,8 @@ def assign_dates(text: str, hits: list[Hit], dates: list[DateMention]) -> dict[H
     year belongs to the homecoming, not to the verdict."""
     given: dict[Hit, list[tuple[int, DateMention]]] = {}
     for d in dates:
+        if d.since:
+            continue  # "held since 2019": a span's start, not when this event happened
         best, best_distance = None, 10**9
         for hit in hits:
             lo, hi = (hit.end, d.start) if d.start >= hit.end else (d.end, hit.start)
@@ -164,6 +177,7 @@ def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
     masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
     negations: list[int] = []
     recaps: list[int] = []
+    neutral: list[tuple[int, int]] = []
     for type_, pattern in _ENGLISH_TYPES.items():
         for m in pattern.finditer(text):
             raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
@@ -178,6 +192,10 @@ def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
                 negations.append(start)
             elif kind == "recap":
                 recaps.append(start)
+            elif kind == "neutral":
+                neutral.append((start, end))
+    # "ជនមិនស្គាល់មុខ" (unknown men): a "not" that negates nothing.
+    negations = [p for p in negations if not any(s <= p < e for s, e in neutral)]
     raw = [h for h in raw if not any(s <= h.start and h.end <= e for s, e in masks)]
     raw.sort(key=lambda h: (-(h.end - h.start), PRECEDENCE.get(h.type, 99)))
     kept: list[Hit] = []

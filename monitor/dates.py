@@ -23,6 +23,8 @@ class DateMention:
     end: int
     text: str
     value: EventDate
+    weak: bool = False  # "today", "this week": says only that the story is current
+    since: bool = False  # "since 2019", "until March": the edge of a span, not an event's day
 
 
 def _alternation(words: object) -> str:
@@ -62,11 +64,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
     ("weekday", re.compile(rf"\b(last |this |on |early |late )?({_LATIN_WEEKDAYS})\b")),
     ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
-    ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|until|by|from|of) ({_LATIN_MONTHS})\b(?!-)")),
+    # "in March"; not "the July election", which names an event by its month.
+    ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|of) ({_LATIN_MONTHS})\b(?!-)(?! (elections?|polls?|votes?|ballot))")),
     ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
     ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
     ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
 ]
+
+
+_WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})
+_SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
 
 
 def find_dates(sentence: str, published: date) -> list[DateMention]:
@@ -82,7 +89,9 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             if value is None:
                 continue
             taken.append((start, end))
-            found.append(DateMention(start, end, m.group(0), value))
+            weak = kind in _WEAK_KINDS and value.value >= published - timedelta(days=7)
+            since = bool(_SPAN_EDGE.search(sentence, max(0, start - 8), start))
+            found.append(DateMention(start, end, m.group(0), value, weak, since))
     found.sort(key=lambda d: d.start)
     return found
 

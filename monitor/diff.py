@@ -171,9 +171,11 @@ def decide(entry: Entry, match: MatchResult, reading: Reading, known: KnownEvent
             Verdict.DUPLICATE, recalled.development, known.root_of(event.entry_id), event,
             reason="restates a recent development",
         )
-    if reading.retrospective or reading.discussion and recalled is not None:
+    if reading.retrospective:
         return Decision(Verdict.KNOWN, None, None, event, reason="a look back at past events")
-    if recalled is not None and not reading.forward_looking and (event is not None or recalled.sentence == 0):
+    if recalled is not None and not reading.forward_looking and not reading.discussion and (
+        event is not None or recalled.sentence == 0
+    ):
         return Decision(Verdict.KNOWN, None, None, event, reason="only recalls past events")
     return Decision(Verdict.MENTION, reason="names a subject but reports no development")
 

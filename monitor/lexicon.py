@@ -18,6 +18,9 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "attack": (
         r"\b(was|were|been) (attacked|assaulted|beaten|stabbed)\b",
+        r"\b(beat|beats) (a|an|the|him|her|them|two|three|up)\b",
+        r"\b(beating|stabbing|assault|attack)s? (of|on)\b",
+        r"\banother (beating|attack|assault)\b",
         r"\b(attacked|assaulted|beat up|beaten up|stabbed)\b",
         r"\b(attack|assault) on\b",
     ),
@@ -57,6 +60,8 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "release": (
         r"\b(released|releases|freed|frees|walked free|set free|left prison|release of|released from)\b",
         r"\b(relaxed|eased|lifted) (his|her|their|the) (bail|court supervision|supervision|restrictions|conditions)\b",
+        r"\bwalked out of (the )?(\w+ ){0,2}(prison|jail|gate)\b",
+        r"\b(completing|completed|served|serving out) (his|her|their) ([\w-]+ ){0,2}(sentence|term)\b",
         r"\bbail conditions (were |was )?(relaxed|eased|lifted)\b",
     ),
     "bail": (
@@ -76,6 +81,11 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "ban": (
         r"\b(was|were|been|is|are|be) (banned|barred|disqualified)\b",
         r"\b(bans|banning|barred from|disqualified from|stripped of)\b",
+        r"\b(disqualifies|disqualify|disqualified|disqualifying)\b",
+        r"\b(bars|barring)\b[^.;]{0,60}?\bfrom\b",
+        r"\b(rejected|rejects|refused|refuses|denied|denies)( \w+){0,2} registration\b",
+        r"\b(refused|refuses) to register\b",
+        r"\b(struck|strikes|strike|removed|removes)\b[^.;]{0,40}?\b(off|from) (the |a |its )?(\w+ )?(ballot|candidate list|list)\b",
         r"\bbanned (him|her|them|\d+)\b",
         r"\b(was|were|been) dissolved\b",
         r"\b(dissolves|dissolving) (the )?\w+\b",
@@ -86,7 +96,8 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\bwarrants? (for|against) (the |his |her |their )?(arrest|\w+)\b",
     ),
     "charge": (
-        r"\b(charged|charges (him|her|them)|indicted|indictment|new charges?|accused of)\b",
+        r"\b(charged|charges (him|her|them)|indicted|indictment|new charges?)\b",
+        r"\b(was|were|been|formally) accused of\b",
     ),
     "summons": (r"\b(summon|summoned|summons|summonses|summoning)\b",),
     "trial_opened": (
@@ -105,6 +116,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "hearing": (
         r"\b(hearing|hearings|testified|testifies|questioned|cross-examined|closing arguments|closing statements)\b",
         r"\bappeal (hearing|trial)\b",
+        r"\b(hears|heard|hear|hearing)( \w+){0,3} (witness|witnesses|testimony|arguments|evidence|closing)\b",
         r"\b(appeals? court|court of appeal) (heard|hears|began hearing|begins hearing)\b",
         r"\bappeal (was |is )?heard\b",
         r"\b(denied|refused|rejected|denies|refuses|rejects) (him |her |them )?bail\b",
@@ -126,6 +138,8 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "return": (
         r"\b(returned|returns|return) (home|from exile)\b",
         r"\b(returned|returns|returning) from\b",
+        r"\b(returned|returns|returning|came back|comes back)\b[^.;]{0,40}?\bafter\b",
+        r"\b(ends|ended|ending) (his|her|their) (self-imposed )?exile\b",
         r"\b(is|was|are|were) back (in|home)\b",
         r"\b(flew|flies|fly|came|comes|come|arrived|arrives|travelled|traveled) (back )?home\b",
         r"\b(landed|lands|flew|flies) (back )?(in|at|into)\b",
@@ -139,7 +153,7 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "death": ("បាញ់សម្លាប់", "ធ្វើឃាត", "ត្រូវបានសម្លាប់", "ស្លាប់", "មរណភាព", "ទទួលមរណភាព"),
     "attack": ("វាយប្រហារ", "វាយដំ", "ចាក់សម្លាប់"),
     "conviction": ("កាត់ទោស", "ផ្តន្ទាទោស", "ពិរុទ្ធ", "ដាក់ពន្ធនាគារ", "ជាប់ពន្ធនាគារ"),
-    "acquittal": ("រួចទោស", "រួចខ្លួនពីបទចោទ", "ដោះលែងដោយគ្មានទោស", "គ្មានពិរុទ្ធភាព"),
+    "acquittal": ("រួចទោស", "រួចខ្លួនពីបទ", "ដោះលែងដោយគ្មានទោស", "គ្មានពិរុទ្ធភាព"),
     "appeal_ruling": ("តម្កល់សាលក្រម", "សាលាឧទ្ធរណ៍តម្កល់", "តម្កល់ទោស", "ច្រានចោលបណ្តឹងឧទ្ធរណ៍", "រក្សាសាលក្រម"),
     "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស", "បន្ធូរបន្ថយទោស", "កាត់បន្ថយទោស"),
     "charges_dropped": ("ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា"),
@@ -147,13 +161,16 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "bail": ("នៅក្រៅឃុំ", "ដោះលែងឲ្យនៅក្រៅឃុំ", "ដោះលែងដោយមានការធានា", "ធានាខ្លួន"),
     "ban_lifted": ("លើកការហាមឃាត់", "ដកការហាមឃាត់", "ផុតកំណត់"),
     "rehabilitation": ("ស្តារសិទ្ធិនយោបាយ", "ស្តារនីតិសម្បទា", "ទទួលបានសិទ្ធិនយោបាយវិញ", "ស្តារសិទ្ធិ"),
-    "ban": ("ហាមឃាត់", "ហាមមិនឲ្យ", "ហាមមិនអោយ", "ត្រូវបានរំលាយ", "រំលាយ"),
+    "ban": (
+        "ហាមឃាត់", "ហាមមិនឲ្យ", "ហាមមិនអោយ", "ត្រូវបានរំលាយ", "រំលាយ", "លុបឈ្មោះបេក្ខជន",
+        "បដិសេធមិនចុះបញ្ជី", "មិនចុះបញ្ជី", "មិនឲ្យឈរឈ្មោះ", "ហាមឈរឈ្មោះ", "ដកសិទ្ធិឈរឈ្មោះ",
+    ),
     "arrest": ("ចាប់ខ្លួន", "ឃាត់ខ្លួន", "ដីកាចាប់ខ្លួន", "ចាប់ឃុំខ្លួន"),
     "charge": ("ចោទប្រកាន់", "ចោទពីបទ", "ត្រូវបានចោទ"),
     "summons": ("កោះហៅ", "ដីកាកោះ"),
     "trial_opened": ("ចាប់ផ្តើមសវនាការ", "បើកសវនាការជំនុំជម្រះ", "ជំនុំជម្រះ"),
-    "trial_resumed": ("បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ"),
-    "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក"),
+    "trial_resumed": ("បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ"),
+    "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក", "លើកពេល"),
     "hearing": ("សវនាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
     "appeal": ("ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ", "ដាក់បណ្តឹងសាទុក្ខ"),
     "exile": ("និរទេស", "ភៀសខ្លួន", "រត់ចោលស្រុក", "បណ្តេញចេញ", "ហាមមិនឱ្យចូល", "បដិសេធមិនឱ្យឡើងយន្តហោះ", "មិនឱ្យឡើងយន្តហោះ"),
@@ -202,6 +219,7 @@ ENGLISH_DENIALS = (
     r"\b(denied|denies|deny|dismissed|dismisses|rejected|rejects) (the |a |any )?(reports?|rumou?rs?|claims?)\b"
     r"|\b(not true|untrue|false reports?|fake news|baseless|rumou?r(s|ed)?)\b"
 )
+KHMER_NEUTRAL: tuple[str, ...] = ("មិនស្គាល់មុខ", "មិនស្គាល់អត្តសញ្ញាណ")
 KHMER_DENIALS: tuple[str, ...] = ("មិនពិត", "ពាក្យចចាមអារ៉ាម", "ព័ត៌មានក្លែងក្លាយ", "គ្មានមូលដ្ឋាន")
 
 # Words that say a sentence recalls the past rather than reporting the day's news.
@@ -217,10 +235,15 @@ KHMER_RECAP: tuple[str, ...] = (
     "បន្ទាប់ពី",
 )
 
-# Titles of pieces that discuss rather than report (they may still name a subject).
+# Titles of pieces that look back (known events retold) and of pieces that argue or talk
+# (no development: a mention), whatever they name.
+ENGLISH_LOOK_BACK_TITLE = (
+    r"\b(explainer|explained|timeline|profile|what we know|who is|look back|looking back|"
+    r"obituary|in pictures|photos|a history of)\b"
+)
 ENGLISH_DISCUSSION_TITLE = (
-    r"\b(opinion|op-ed|editorial|commentary|analysis|interview|q&a|podcast|explainer|"
-    r"timeline|profile|what we know|letter|review|obituary|in pictures|photos)\b"
+    r"\b(opinion|op-ed|editorial|commentary|analysis|interview|q&a|podcast|letter|review|"
+    r"column|viewpoint|perspective)\b"
 )
 
 MONTHS = {

@@ -48,8 +48,8 @@ DEVELOPMENT_TYPES: tuple[str, ...] = (
     "arrest",
     "charge",
     "summons",
-    "trial_adjourned",
     "trial_resumed",
+    "trial_adjourned",
     "trial_opened",
     "hearing",
     "exile",
@@ -73,7 +73,7 @@ TYPE_FAMILY: dict[str, str] = {
     "summons": "summons",
     "trial_opened": "trial",
     "trial_resumed": "trial",
-    "trial_adjourned": "trial",
+    "trial_adjourned": "adjourned",  # a postponement is news of its own, not another hearing
     "hearing": "trial",
     "appeal": "appeal",
     "exile": "movement",  # "blocked from flying home" and "homecoming bid fails": one story
