@@ -117,8 +117,8 @@ def main() -> None:
 
     from monitor.config import FeedConfig, load_config
     from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
+    from monitor.judge import load_judge
     from monitor.pipeline import PollContext
-    from monitor.scan import make_judge
     from monitor.store import feeds as feed_store
     from monitor.store.db import open_engine, upgrade
     from monitor.store.judgements import seed_baseline
@@ -146,7 +146,7 @@ def main() -> None:
             async with make_client_pool("case-monitor/bench", max_connections=args.connections, per_client=5) as client:
                 ctx = PollContext(
                     engine=engine, client=client, settings=settings, feeds=feeds,
-                    judge_factory=lambda: make_judge(engine, config.subjects, dict(config.cases)),
+                    judge_factory=lambda: load_judge(engine, config.subjects, dict(config.cases)),
                     limits=FetchLimits(), limiter=HostLimiter(per_host=args.connections, total=args.connections), parse_pool=pool,
                 )
                 if pool is not None:  # start the workers before the clock does

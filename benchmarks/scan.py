@@ -40,7 +40,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from monitor.config import load_config  # noqa: E402
-from monitor.judge import Judge  # noqa: E402
+from monitor.judge import Judge, load_judge  # noqa: E402
 from monitor.model import Case, Subject  # noqa: E402
 from monitor.parse import parse_feed  # noqa: E402
 
@@ -236,7 +236,7 @@ def whole_scan(folder: Path, subjects: list[Subject], cases: dict[str, Case]) ->
     report = scan.ScanReport()
     entries = scan.read_entries([str(folder)], lambda url: (b"", {}), report, lambda message: None)
     ordered = scan.publication_order(scan.unique_entries(entries))
-    judge = scan.make_judge(engine, subjects, cases)
+    judge = load_judge(engine, subjects, cases)
     results = scan.judge_entries(engine, judge, ordered, datetime.now(UTC))
     scan.write_results(results, io.StringIO(), report)
     engine.dispose()

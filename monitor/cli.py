@@ -104,6 +104,7 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
     Sends nothing. Lines come oldest publication first; see DESIGN.md for the fields.
     """
     from monitor import scan
+    from monitor.judge import load_judge
     from monitor.store.db import open_engine, upgrade
     from monitor.store.judgements import seed_baseline
 
@@ -120,7 +121,7 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
 
         entries = scan.read_entries(sources, _url_reader(config), report, warn)
         ordered = scan.publication_order(scan.unique_entries(entries))
-        judge = scan.make_judge(engine, config.subjects, dict(config.cases))
+        judge = load_judge(engine, config.subjects, dict(config.cases))
         results = scan.judge_entries(engine, judge, ordered, now)
         scan.write_results(results, sys.stdout, report)
         sys.stdout.flush()

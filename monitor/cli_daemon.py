@@ -144,6 +144,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
     Stores nothing: entries are judged against the database in memory only.
     """
     from monitor import fetch, scan
+    from monitor.judge import load_judge
     from monitor.parse import parse_feed
     from monitor.store.db import is_current, open_engine, upgrade
     from monitor.store.judgements import seed_baseline
@@ -176,7 +177,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
             engine = open_engine("sqlite://")
             upgrade(engine)
             seed_baseline(engine, config.cases)
-        judge = scan.make_judge(engine, config.subjects, dict(config.cases))
+        judge = load_judge(engine, config.subjects, dict(config.cases))
         ordered = scan.publication_order(scan.unique_entries(parsed.entries))
         from monitor.store.judgements import stored_judgements
 

@@ -30,9 +30,9 @@ from monitor.config import Config, FeedConfig, ensure_secret, load_config
 from monitor.deliver import make_sender
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
+from monitor.judge import load_judge
 from monitor.logs import log_event
 from monitor.pipeline import PollContext, poll_feed
-from monitor.scan import make_judge
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, redact, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
@@ -76,7 +76,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
         client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
-        judge_factory=lambda: make_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
+        judge_factory=lambda: load_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
         limits=FetchLimits(max_bytes=settings.max_feed_bytes),
         limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
         on_stored=promise_callback(lambda: holder["config"]) if promise else None,
@@ -147,9 +147,12 @@ class Daemon:
             )
             self._start_unsubscribe_endpoint()
             self.scheduler.start()
+            settings = config.settings
             log_event(
                 log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
-                database=redact(config.settings.database_url),
+                database=redact(settings.database_url),
+                # With no SMTP server, digests are .eml files in this folder.
+                mail=redact(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
             )
             await self._stop.wait()
         finally:

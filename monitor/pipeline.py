@@ -59,7 +59,7 @@ ADAPTIVE_WEEKS = 4
 class PollContext:
     """What polling needs, handed in by the caller (daemon, `poll --once`, a test, a benchmark).
 
-    `judge_factory` builds a Judge from the database (scan.make_judge); the Judge is shared
+    `judge_factory` builds a Judge from the database (judge.load_judge); the Judge is shared
     by all feeds and used by one feed at a time. `on_stored` receives what each feed stored,
     inside the same worker, before the feed's validators are saved.
     """

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from monitor.errors import MonitorError
 from monitor.judge import Judge
-from monitor.model import Case, Entry, Judgement, Subject
+from monitor.model import Entry, Judgement
 from monitor.parse import parse_feed
 from monitor.store import judgements as store
 
@@ -102,17 +102,6 @@ def publication_order(entries: list[Entry]) -> list[Entry]:
     """Oldest publication first; undated entries last, in the order they were read."""
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(entries, key=lambda e: e.published or far)
-
-
-def make_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
-    """A Judge that knows the baseline and everything this database has seen."""
-    judge = Judge(subjects, cases, store.load_known_events(engine))
-    for row in store.recent_stories(engine):
-        published = row["published"]
-        day = published.date() if isinstance(published, datetime) else datetime.now(UTC).date()
-        root = str(row["duplicate_of"] or row["entry_key"])
-        judge.remember_story(str(row["entry_key"]), root, row["people"], day, str(row["title"]), str(row["summary"]))  # type: ignore[arg-type]
-    return judge
 
 
 def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datetime) -> list[Judgement]:

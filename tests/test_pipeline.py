@@ -19,8 +19,8 @@ from sqlalchemy import Engine, func, select
 
 from monitor.config import FeedConfig, Settings, load_config
 from monitor.fetch import FetchLimits, HostLimiter, make_client
+from monitor.judge import load_judge
 from monitor.pipeline import PollContext, PollOutcome, poll_all, poll_feed
-from monitor.scan import make_judge
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
@@ -88,7 +88,7 @@ class Harness:
     def context(self, client: Any) -> PollContext:
         return PollContext(
             engine=self.engine, client=client, settings=SETTINGS, feeds=self.configured,
-            judge_factory=lambda: make_judge(self.engine, self.config.subjects, dict(self.config.cases)),
+            judge_factory=lambda: load_judge(self.engine, self.config.subjects, dict(self.config.cases)),
             limits=FAST, limiter=HostLimiter(per_host=4, total=4), on_stored=lambda _conn, stored: self.stored.extend(stored), parse_pool=self.pool,
         )
 
