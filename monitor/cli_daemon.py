@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -170,9 +171,11 @@ def feeds_test(state: State, url_or_name: str) -> None:
     if parsed.problem:
         click.echo(f"problem: {parsed.problem} (entries kept)")
     # Judge against what the database knows, but never write to it.
-    engine = open_engine(config.settings.database_url)
+    url = config.settings.database_url
+    missing_file = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+    engine = open_engine("sqlite://" if missing_file else url)  # never create a database here
     try:
-        if not is_current(engine):
+        if missing_file or not is_current(engine):
             engine.dispose()
             engine = open_engine("sqlite://")
             upgrade(engine)

@@ -1,0 +1,95 @@
+"""`monitor poll --once`, `monitor status` and `monitor feeds test` as a user runs them:
+real subprocesses, a real feed server on 127.0.0.1, a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer
+from sqlalchemy import create_engine, func, select
+
+from monitor.store.tables import entries
+
+ROOT = Path(__file__).resolve().parent.parent
+STREAM = ROOT / "tests" / "data" / "stream"
+
+
+class Setup:
+    def __init__(self, tmp: Path, server: FeedServer) -> None:
+        self.tmp, self.server = tmp, server
+        self.db = tmp / "data" / "monitor.db"
+        shutil.copytree(ROOT / "config", tmp / "config")
+        shutil.copytree(ROOT / "baseline", tmp / "baseline")
+        server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
+        (tmp / "config" / "feeds.yaml").write_text(
+            "feeds:\n"
+            f"  - name: Ledger\n    url: {server.url('/ledger.xml')}\n"
+            f"  - name: Broken\n    url: {server.url('/status/500')}\n"
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MONITOR_DATA_DIR": str(self.tmp / "data"), "MONITOR_DATABASE_URL": f"sqlite:///{self.db}"}
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(self.tmp / "config"), "--baseline", str(self.tmp / "baseline"), *args],
+            capture_output=True, text=True, env=env, cwd=self.tmp, timeout=120, stdin=subprocess.DEVNULL,
+        )
+
+    def stored(self) -> int:
+        if not self.db.exists():
+            return 0
+        engine = create_engine(f"sqlite:///{self.db}")
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(entries)).scalar() or 0)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    with FeedServer() as server:
+        yield Setup(tmp_path, server)
+
+
+def test_poll_once_summarises_and_names_the_failing_feed(setup: Setup) -> None:
+    first = setup.run("poll", "--once")
+    assert first.returncode == 0, first.stderr
+    assert "feeds: 1 ok, 0 not modified, 1 failed" in first.stdout
+    assert "failed: Broken:" in first.stderr and "500" in first.stderr
+    assert "new entries: 20" in first.stdout and "new " in first.stdout
+    assert setup.stored() == 20
+
+    second = setup.run("poll", "--once")  # the server answers 304: nothing parsed, nothing doubled
+    assert "feeds: 0 ok, 1 not modified, 1 failed" in second.stdout
+    assert "new entries: 0" in second.stdout
+    assert setup.stored() == 20
+
+
+def test_status_shows_each_feeds_last_success_error_and_entries(setup: Setup) -> None:
+    before = setup.run("status")
+    assert before.returncode == 0, before.stderr
+    assert "Ledger: never polled" in before.stdout
+    setup.run("poll", "--once")
+    status = setup.run("status")
+    assert status.returncode == 0, status.stderr
+    ledger = status.stdout.split("Ledger", 1)[1].split("Broken", 1)[0]
+    assert "last success: 20" in ledger and "entries: 20" in ledger
+    broken = status.stdout.split("Broken", 1)[1]
+    assert "last error:" in broken and "x1" in broken and "500" in broken
+    assert "total: 2 feeds, 1 failing, 0 disabled, 20 entries stored" in status.stdout
+
+
+def test_feeds_test_shows_verdicts_and_stores_nothing(setup: Setup) -> None:
+    shown = setup.run("feeds", "test", "Ledger")
+    assert shown.returncode == 0, shown.stderr
+    assert "Kem Sokha" in shown.stdout and "new" in shown.stdout
+    assert setup.stored() == 0
+    refused = setup.run("feeds", "test", "no-such-feed")
+    assert refused.returncode == 1
+    assert "no-such-feed" in refused.stderr
