@@ -18,11 +18,12 @@ from monitor.cues import (
     asks,
     assign_dates,
     is_discussion,
+    is_look_back_piece,
     looks_back,
     read_sentence,
     sentences,
 )
-from monitor.dates import find_dates, period_end
+from monitor.dates import DateMention, find_dates, period_end
 from monitor.match import MatchResult
 from monitor.model import Case, Development, EventDate, Precision, Subject
 
@@ -63,6 +64,7 @@ class Reading:
 
     candidates: list[Candidate] = field(default_factory=list)
     retrospective: bool = False  # the title looks back: "five years after", "anniversary"
+    look_back_piece: bool = False  # an explainer or timeline: nothing in it is news
     discussion: bool = False  # explainer, opinion, interview, timeline
     forward_looking: bool = False  # wishes, plans, schedules, denials: nothing happened yet
     title_outlook: bool = False  # the headline itself only looks ahead
@@ -95,6 +97,7 @@ class Classifier:
         title = match.fields["title"]
         title_people = self._people_in(match, "title", 0, len(title))
         reading.retrospective = looks_back(title)
+        reading.look_back_piece = is_look_back_piece(title)
         reading.discussion = is_discussion(title)
         headline = read_sentence(title)
         if headline.denies:
@@ -117,9 +120,12 @@ class Classifier:
                 bool(headline.hits) and reading.forward_looking
                 and not any(c.field == "title" for c in reading.candidates)
             )
+        told: DateMention | None = None  # the last day the body named, for the sentences after it
         for index, (start, end) in enumerate(body_sentences):
-            fallback = title_people if index == 0 else ()
-            self._sentence(reading, match, body_field, index, start, end, published, fallback)
+            # "On Friday the court found him guilty": a sentence that names nobody is about
+            # the people of the headline (or of the lead).
+            fallback = title_people or (lead_people if index else ())
+            told = self._sentence(reading, match, body_field, index, start, end, published, fallback, told)
         reading.candidates = _dated_by_lead(reading.candidates)
         reading.candidates.sort(key=lambda c: c.rank)
         return reading
@@ -134,18 +140,24 @@ class Classifier:
         end: int,
         published: date,
         fallback_people: tuple[str, ...],
-    ) -> None:
+        told: DateMention | None = None,
+    ) -> DateMention | None:
+        """Add the sentence's candidates; returns the latest day it names (or `told`)."""
         text = match.fields[field][start:end]
+        found = find_dates(text, published)
+        recent = [d for d in found if d.value.precision is Precision.DAY and not d.weak and not d.since
+                  and published - NEWS_WINDOW <= d.value.value <= published + timedelta(days=1)]
+        told = recent[-1] if recent else told
         cues = read_sentence(text)
         if not cues.hits:
-            return
+            return told
         people = self._people_in(match, field, start, end) or fallback_people
         if not people:
-            return
+            return told
         if cues.denies:
             reading.forward_looking = True
-            return
-        dates = assign_dates(text, cues.hits, find_dates(text, published))
+            return told
+        dates = assign_dates(text, cues.hits, found, cues.masks)
         lead = field == "title" or index == 0
         for hit in cues.hits:
             if cues.negated(hit):
@@ -163,7 +175,15 @@ class Classifier:
                 event_date, dated, date_text = when.value, True, when.text
                 # A look-back piece's "today" only says when it was written.
                 loose = when.weak or event_date.precision is not Precision.DAY
-                background = (reading.retrospective and loose) or period_end(event_date) < published - NEWS_WINDOW
+                background = (
+                    (reading.retrospective and loose) or reading.discussion or reading.look_back_piece
+                    or period_end(event_date) < published - NEWS_WINDOW
+                )
+            elif not lead and told is not None and not recap:
+                # "The list grew on Wednesday. The court found him guilty ...": the day the
+                # story is about carries to the sentences that tell it.
+                event_date, dated, date_text = told.value, False, told.text
+                background = reading.title_outlook or reading.discussion
             else:
                 event_date, dated, date_text = EventDate(published), False, ""
                 # An undated event after the lead is as likely background as news.
@@ -177,6 +197,7 @@ class Classifier:
                 evidence=hit.text, background=background,
             )
             reading.candidates.append(Candidate(development, field, index, dated, date_text))
+        return told
 
     def _people_in(self, match: MatchResult, field: str, start: int, end: int) -> tuple[str, ...]:
         names: list[str] = []
@@ -206,6 +227,7 @@ class Classifier:
                     weight = (1.0 - 0.3 * min(rank, 2)) if subject.kind == "person" else (0.25 - 0.05 * min(rank, 2))
                     scores[case] = scores.get(case, 0.0) + weight
                     order.setdefault(case, len(order))
+        elsewhere: dict[str, int] = {}
         for hit in match.keywords:
             in_sentence = hit.field == field and start <= hit.start < end
             case = self.cases.get(hit.case)
@@ -217,7 +239,11 @@ class Classifier:
                 scores[hit.case] = 0.0
                 order.setdefault(hit.case, len(order))
             if hit.case in scores:
-                scores[hit.case] += 2.0 if in_sentence else 0.5
+                if in_sentence:
+                    scores[hit.case] += 2.0
+                elif elsewhere.get(hit.case, 0) < 2:  # the rest of the entry only tips a balance
+                    elsewhere[hit.case] = elsewhere.get(hit.case, 0) + 1
+                    scores[hit.case] += 0.2
         if not scores:
             return None
         return max(scores, key=lambda c: (scores[c], -order[c]))

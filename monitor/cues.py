@@ -22,6 +22,9 @@ _SENTENCE_END = re.compile(
     r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?]+[\"')\]]*\s+|[។៕]+\s*|\n+"
 )
 _HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
+_EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
+_TITLE_BREAK = re.compile(r"[,;:\u2014|៖]|\s-\s")
+_DATE_REACH = 90  # characters: a date further from every event word dates none of them
 _DENIAL = re.compile(lexicon.ENGLISH_DENIALS)
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
 _ENGLISH_TYPES = {
@@ -29,6 +32,7 @@ _ENGLISH_TYPES = {
 }
 _ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVENTS))
 _ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
+_ENGLISH_APPEALS = re.compile(lexicon.ENGLISH_APPEALS)
 _ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
 _DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
 _LOOK_BACK_TITLE = re.compile(lexicon.ENGLISH_LOOK_BACK_TITLE)
@@ -80,6 +84,7 @@ class SentenceCues:
     hits: list[Hit]
     negations: list[int]  # Khmer cue positions
     recaps: list[int]
+    masks: list[tuple[int, int]]  # phrases that only describe ("house arrest", "ផែនការវិលត្រឡប់")
 
     @property
     def denies(self) -> bool:
@@ -90,8 +95,10 @@ class SentenceCues:
 
     def negated(self, hit: Hit) -> bool:
         """A wish, a plan, a threat or a refusal: "called for the release of"."""
-        return bool(_ENGLISH_NEGATION.search(_clause_before(self.text, hit.start))) or any(
-            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations
+        return (
+            bool(_ENGLISH_NEGATION.search(_clause_before(self.text, hit.start)))
+            or bool(_ENGLISH_APPEALS.search(self.text, 0, hit.start))
+            or any(hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations)
         )
 
     def recalled(self, hit: Hit) -> bool:
@@ -102,13 +109,18 @@ class SentenceCues:
 
 
 def read_sentence(text: str) -> SentenceCues:
-    hits, negations, recaps = _find_hits(text)
-    return SentenceCues(text, hits, negations, recaps)
+    hits, negations, recaps, masks = _scan(text)
+    return SentenceCues(text, hits, negations, recaps, masks)
 
 
 def is_discussion(title: str) -> bool:
     """Opinion, analysis, interview: a piece that argues or talks rather than reports."""
     return bool(_DISCUSSION_TITLE.search(title))
+
+
+def is_look_back_piece(title: str) -> bool:
+    """Explainer, timeline, profile: every event in it is retold, however precisely dated."""
+    return bool(_LOOK_BACK_TITLE.search(title))
 
 
 def asks(title: str) -> bool:
@@ -122,17 +134,23 @@ def looks_back(title: str) -> bool:
     years after arrest" is news."""
     if not title:
         return False
-    if _LOOK_BACK_TITLE.search(title):
+    if is_look_back_piece(title):
         return True
     cues = [m.start() for m in _ENGLISH_RECAP.finditer(title)]
     cues += [end + 1 - length for end, (length, kind, _) in _KHMER.iter(title) if kind == "recap"]
     if not cues:
         return False
-    hits, _, _ = _find_hits(title)
-    return all(hit.start > min(cues) for hit in hits)
+    # The cue covers its own clause: in "Seven years after Kem Ley's killing, a memorial
+    # ends in an arrest" the arrest, after the comma, is the news.
+    first = min(cues)
+    brk = _TITLE_BREAK.search(title, first)
+    scope_end = brk.start() if brk else len(title)
+    headline = read_sentence(title)
+    return all(first < hit.start < scope_end for hit in headline.hits if not headline.negated(hit))
 
 
-def assign_dates(text: str, hits: list[Hit], dates: list[DateMention]) -> dict[Hit, DateMention]:
+def assign_dates(text: str, hits: list[Hit], dates: list[DateMention],
+                 masks: list[tuple[int, int]] = ()) -> dict[Hit, DateMention]:  # type: ignore[assignment]
     """Give each date to the type word nearest to it in the same clause, and each type word
     the nearest date it was given: in "convicts 51 over the aborted 2019 homecoming" the
     year belongs to the homecoming, not to the verdict."""
@@ -140,10 +158,14 @@ def assign_dates(text: str, hits: list[Hit], dates: list[DateMention]) -> dict[H
     for d in dates:
         if d.since:
             continue  # "held since 2019": a span's start, not when this event happened
+        if any(e <= d.start <= e + 3 or s <= d.start < e for s, e in masks):
+            continue  # "the 2019 return plan": the date of what the phrase describes
         best, best_distance = None, 10**9
         for hit in hits:
             lo, hi = (hit.end, d.start) if d.start >= hit.end else (d.end, hit.start)
             if lo < hi and _HARD_BREAK.search(text, lo, hi):
+                continue
+            if hi - lo > _DATE_REACH:
                 continue
             distance = max(0, hi - lo) * (1 if d.start >= hit.end else 2)  # dates usually follow
             if distance < best_distance:
@@ -154,6 +176,7 @@ def assign_dates(text: str, hits: list[Hit], dates: list[DateMention]) -> dict[H
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, without wire editors' notes such as "(Adds reaction)"."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
@@ -162,7 +185,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
         start = m.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return spans
+    return [(a, b) for a, b in spans if not _EDITORS_NOTE.fullmatch(text[a:b].strip())]
 
 
 def _clause_before(text: str, position: int) -> str:
@@ -172,6 +195,11 @@ def _clause_before(text: str, position: int) -> str:
 
 
 def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
+    hits, negations, recaps, _masks = _scan(text)
+    return hits, negations, recaps
+
+
+def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, int]]]:
     """Type words of the sentence (longest wins where they overlap), negation and recap cues."""
     raw: list[Hit] = []
     masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
@@ -203,4 +231,4 @@ def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
         if not any(hit.start < k.end and k.start < hit.end for k in kept):
             kept.append(hit)
     kept.sort(key=lambda h: h.start)
-    return kept, negations, recaps
+    return kept, negations, recaps, masks

@@ -51,6 +51,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?ខែ\s?({_KHMER_MONTHS})")),
     ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
     ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
+    # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
+    # the first number cannot be a day's month pair ("6/14" is June 14).
+    ("numeric", re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])")),
     ("m_d", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD}\b(?! (?:years?|months?|days?|weeks?|people|activists))")),
     ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\b")),
     ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
@@ -74,6 +77,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})
 _SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
+_RECURRING = re.compile(r"\b(every|each)\s+$|រៀងរាល់\s*$")
 
 
 def find_dates(sentence: str, published: date) -> list[DateMention]:
@@ -85,6 +89,8 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             start, end = m.span()
             if any(start < e and s < end for s, e in taken):
                 continue
+            if _RECURRING.search(sentence, max(0, start - 8), start):
+                continue  # "every 10 July" names no one day
             value = _resolve(kind, m.groups(), published)
             if value is None:
                 continue
@@ -113,11 +119,14 @@ def _day(year: int, month: int, day: int) -> EventDate | None:
         return None
 
 
+SCHEDULE_HORIZON = timedelta(days=45)
+
+
 def _without_year(month: int, day: int, published: date) -> EventDate | None:
-    # "on March 3" names the latest March 3 that is not after publication (allowing a
-    # couple of days for a scheduled event reported in advance).
+    # "on March 3" names the March 3 nearest publication: up to six weeks ahead it is a
+    # date being announced ("hearing set for March 3"), further ahead it was last year's.
     value = _day(published.year, month, day)
-    if value and value.value > published + timedelta(days=2):
+    if value and value.value > published + SCHEDULE_HORIZON:
         value = _day(published.year - 1, month, day)
     return value
 
@@ -136,6 +145,12 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
         return _day(int(g[2]), months[g[1]], int(g[0]))
     if kind == "m_d_y":
         return _day(int(g[2]), months[g[0]], int(g[1]))
+    if kind == "numeric":
+        first, second = int(g[0]), int(g[1])
+        day, month = (second, first) if second > 12 >= first else (first, second)
+        if not 1 <= month <= 12:
+            return None
+        return _day(int(g[2]), month, day) if g[2] else _without_year(month, day, published)
     if kind in ("km_d_m", "d_m"):
         return _without_year(months[g[1]], int(g[0]), published)
     if kind == "m_d":

@@ -30,7 +30,8 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\bguilty verdict\b",
         r"\b(mass )?convictions? of\b",
         r"\b(sentenced|sentences|sentencing|jailed|jails|imprisoned)\b",
-        r"\b(handed|given|gets|got) (a )?\d+[- ]years?\b",
+        r"\b(handed|given|gets|got|received|receives|receive) (a |an )?(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|[a-z]+-[a-z]+)[- ]years?\b",
+        r"\b\d+ (found |declared )?guilty\b",
         r"\b\d+[- ]years?( prison| jail)? (sentence|term)\b",
     ),
     "acquittal": (
@@ -48,6 +49,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "pardon": (
         r"\b(pardoned|pardons|royal pardon|granted (a )?pardon|granted clemency)\b",
         r"\b(commuted|commutes|commutation|sentence (was )?(cut|reduced|shortened)|term cut)\b",
+        r"\b(cuts|cut|reduces|reduced|shortens|shortened) (the |his |her |their )?([\w-]+ ){0,2}(sentence|prison term|jail term)\b",
         r"\b(granted|grants|given|receives?|received) (an )?amnesty\b",
     ),
     "charges_dropped": (
@@ -79,11 +81,12 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(political|civil) rights (were |was |have been |had been )?restored\b",
     ),
     "ban": (
-        r"\b(was|were|been|is|are|be) (banned|barred|disqualified)\b",
+        r"\b(was|were|been|be) (banned|barred|disqualified)\b",
         r"\b(bans|banning|barred from|disqualified from|stripped of)\b",
         r"\b(disqualifies|disqualify|disqualified|disqualifying)\b",
         r"\b(bars|barring)\b[^.;]{0,60}?\bfrom\b",
-        r"\b(rejected|rejects|refused|refuses|denied|denies)( \w+){0,2} registration\b",
+        r"\b(rejected|rejects|reject|refused|refuses|refuse|denied|denies|deny)( \w+){0,2} registration\b",
+        r"\b(shut|shuts|kept|keeps) out of\b",
         r"\b(refused|refuses) to register\b",
         r"\b(struck|strikes|strike|removed|removes)\b[^.;]{0,40}?\b(off|from) (the |a |its )?(\w+ )?(ballot|candidate list|list)\b",
         r"\bbanned (him|her|them|\d+)\b",
@@ -97,6 +100,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "charge": (
         r"\b(charged|charges (him|her|them)|indicted|indictment|new charges?)\b",
+        r"\b(charges|charging)\b(?! (against|were|was|have|had))[^.;]{0,60}?\bwith\b",
         r"\b(was|were|been|formally) accused of\b",
     ),
     "summons": (r"\b(summon|summoned|summons|summonses|summoning)\b",),
@@ -111,7 +115,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(resumed|resumes|resumption of|reopened) (the |his |her |their )?(treason |criminal )?trial\b",
     ),
     "trial_adjourned": (
-        r"\b(adjourned|adjourns|postponed|postpones|suspended|suspends|delayed|delays)\b",
+        r"\b(adjourned|adjourns|adjourn|adjournment|postponed|postpones|postponement|suspended|suspends|delayed|delays)\b",
     ),
     "hearing": (
         r"\b(hearing|hearings|testified|testifies|questioned|cross-examined|closing arguments|closing statements)\b",
@@ -154,7 +158,10 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "attack": ("វាយប្រហារ", "វាយដំ", "ចាក់សម្លាប់"),
     "conviction": ("កាត់ទោស", "ផ្តន្ទាទោស", "ពិរុទ្ធ", "ដាក់ពន្ធនាគារ", "ជាប់ពន្ធនាគារ"),
     "acquittal": ("រួចទោស", "រួចខ្លួនពីបទ", "ដោះលែងដោយគ្មានទោស", "គ្មានពិរុទ្ធភាព"),
-    "appeal_ruling": ("តម្កល់សាលក្រម", "សាលាឧទ្ធរណ៍តម្កល់", "តម្កល់ទោស", "ច្រានចោលបណ្តឹងឧទ្ធរណ៍", "រក្សាសាលក្រម"),
+    "appeal_ruling": (
+        "តម្កល់សាលក្រម", "សាលាឧទ្ធរណ៍តម្កល់", "តម្កល់ទោស", "ច្រានចោលបណ្តឹងឧទ្ធរណ៍", "ច្រានចោលបណ្តឹងសាទុក្ខ",
+        "ច្រានចោលបណ្តឹង", "រក្សាសាលក្រម",
+    ),
     "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស", "បន្ធូរបន្ថយទោស", "កាត់បន្ថយទោស"),
     "charges_dropped": ("ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា"),
     "release": ("ដោះលែង", "ចេញពីពន្ធនាគារ", "ចេញពីគុក", "បន្ធូរបន្ថយ"),
@@ -172,14 +179,22 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "trial_resumed": ("បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ"),
     "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក", "លើកពេល"),
     "hearing": ("សវនាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
-    "appeal": ("ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ", "ដាក់បណ្តឹងសាទុក្ខ"),
+    "appeal": (
+        "ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ដាក់ពាក្យបណ្តឹងឧទ្ធរណ៍", "ពាក្យបណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ",
+        "ដាក់បណ្តឹងសាទុក្ខ",
+    ),
     "exile": ("និរទេស", "ភៀសខ្លួន", "រត់ចោលស្រុក", "បណ្តេញចេញ", "ហាមមិនឱ្យចូល", "បដិសេធមិនឱ្យឡើងយន្តហោះ", "មិនឱ្យឡើងយន្តហោះ"),
-    "return": ("វិលត្រឡប់", "វិលមកវិញ", "ត្រឡប់មកស្រុកវិញ"),
+    "return": ("វិលត្រឡប់", "វិលមកវិញ", "ត្រឡប់មកស្រុកវិញ", "វិលត្រឡប់មកពីការនិរទេស", "វិលត្រឡប់ពីការនិរទេស"),
 }
 
 # Phrases that contain a type word but report no event of that type in a sentence.
 ENGLISH_NOT_EVENTS: tuple[str, ...] = (
-    r"\bhouse arrest\b",  # a sentence's form, not an arrest
+    r"\bhouse[- ]arrest\b",  # a sentence's form, not an arrest
+    # "convicted activists", "the man convicted of the killing": who someone is, not news.
+    r"\b(convicted|jailed|detained|imprisoned|exiled|pardoned|arrested|banned|dissolved|freed|released|acquitted)"
+    r" (activists?|members?|leaders?|opposition|politicians?|prisoners?|men|women|people|party|figures?|lawmakers?)\b",
+    r"\b(man|woman|men|women|soldier|person|people|those|one|killer|gunman) (convicted|jailed|sentenced|arrested|"
+    r"charged|detained|imprisoned) (of|for|over|in)\b",
     # Participles used as adjectives describe, they do not report: "the jailed leader".
     r"(^|\b(the|a|an|its|his|her|their|former|court-|now-|recently|once-|all|other|many|some|several|of|fellow|those|anyone|everyone))[ -]?(banned|dissolved|outlawed|"
     r"disbanded|jailed|detained|imprisoned|exiled|convicted|pardoned|arrested|charged|"
@@ -193,8 +208,15 @@ ENGLISH_NOT_EVENTS: tuple[str, ...] = (
     r"\bon trial for\b",
     r"\b(sentence|verdict) (is|was) (due|expected)\b",
 )
-KHMER_NOT_EVENTS: tuple[str, ...] = ("ឃុំខ្លួនក្នុងផ្ទះ", "ឃុំឃាំងក្នុងផ្ទះ", "ត្រូវបានរំលាយដោយតុលាការ")
+KHMER_NOT_EVENTS: tuple[str, ...] = (
+    "ឃុំខ្លួនក្នុងផ្ទះ", "ឃុំឃាំងក្នុងផ្ទះ", "ត្រូវបានរំលាយដោយតុលាការ", "ផែនការវិលត្រឡប់", "គម្រោងវិលត្រឡប់",
+)
 
+# Calls and demands reach across a list: "urged X to free him, restore his rights and ...".
+ENGLISH_APPEALS = (
+    r"\b(call(s|ed|ing)? (for|on)|urg(e|es|ed|ing)|demand(s|ed|ing)?|press(es|ed|ing)? for|"
+    r"appeal(s|ed|ing)? (for|to)|petition(s|ed)?|campaign(s|ed)? for)\b"
+)
 # A cue before a type word in the same clause makes it a wish, a threat, a plan or a denial,
 # not an event: "called for the release of", "urged the court to drop charges".
 ENGLISH_NEGATIONS = (
@@ -211,7 +233,7 @@ ENGLISH_NEGATIONS = (
 )
 KHMER_NEGATIONS: tuple[str, ...] = (
     "អំពាវនាវ", "ទាមទារ", "ស្នើសុំ", "ស្នើ", "គួរ", "នឹង", "អាច", "មិន", "ជំរុញ", "សង្ឃឹម", "ចង់",
-    "គម្រោង", "បដិសេធ", "ព្រមាន",
+    "គម្រោង", "បដិសេធ", "ព្រមាន", "កំណត់ថ្ងៃ",
 )
 
 # A sentence that denies a report ("reports of a pardon are untrue") tells of no event.
@@ -225,7 +247,8 @@ KHMER_DENIALS: tuple[str, ...] = ("មិនពិត", "ពាក្យចច�
 # Words that say a sentence recalls the past rather than reporting the day's news.
 ENGLISH_RECAP = (
     r"\b(anniversary|years? (after|since|ago)|months? (after|since|ago)|since (his|her|their) "
-    r"|who (was|were|had been|has been|is|are)|had been|previously|already|once again|"
+    r"|who (was|were|had been|has been|is|are)|(that|which) (\w+ed|freed|won|gave|sent|put)|"
+    r"had been|previously|already|once again|later|then|subsequently|eventually|"
     r"remember(s|ed|ing)?|commemorat\w+|mark(s|ed|ing)? \w+ years|recall(s|ed|ing)?|"
     r"look(s|ed)? back|timeline|explainer|background|in the years since|formerly|"
     r"(years?|months?|decades?) on)\b"
@@ -237,13 +260,19 @@ KHMER_RECAP: tuple[str, ...] = (
 
 # Titles of pieces that look back (known events retold) and of pieces that argue or talk
 # (no development: a mention), whatever they name.
+# Titles of pieces that look back (known events retold) and of pieces that argue or talk
+# (no development: a mention). The labels count at the start of a headline or before a
+# colon ("Explainer: ...", "Analysis | ..."), not inside one ("a high-profile arrest").
+_LABEL = r"(^\s*({words})\b|\b({words})\s*[:|])"
 ENGLISH_LOOK_BACK_TITLE = (
-    r"\b(explainer|explained|timeline|profile|what we know|who is|look back|looking back|"
-    r"obituary|in pictures|photos|a history of)\b"
+    _LABEL.format(words="explainer|explained|timeline|profile|obituary|in pictures|photos|long read|feature")
+    + r"|\b(what we know|who is|a look back|looking back|a history of|how the \w+( \w+)? case)\b"
 )
 ENGLISH_DISCUSSION_TITLE = (
-    r"\b(opinion|op-ed|editorial|commentary|analysis|interview|q&a|podcast|letter|review|"
-    r"column|viewpoint|perspective)\b"
+    _LABEL.format(words="opinion|op-ed|editorial|commentary|analysis|interview|q&a|podcast|letter|review|"
+                  "column|viewpoint|perspective")
+    # "Mu Sochua: 'We will keep fighting'": a speaker and a quote.
+    + r"|^[^:'\"]{2,60}:\s*['\"]"
 )
 
 MONTHS = {
