@@ -22,6 +22,7 @@ from monitor.cues import (
     looks_back,
     read_sentence,
     sentences,
+    speaker_clause,
 )
 from monitor.dates import DateMention, find_dates, period_end
 from monitor.match import MatchResult
@@ -80,6 +81,12 @@ class Classifier:
     def __init__(self, subjects: Mapping[str, Subject], cases: Mapping[str, Case]) -> None:
         self.subjects = subjects
         self.cases = cases
+        # Someone whose death is known is not arrested, charged or freed: in "police detain
+        # an activist at the memorial for slain critic Kem Ley" the arrest is another's.
+        self.dead = frozenset(
+            person for case in cases.values() for event in case.events if event.type == "death"
+            for person in (event.subjects or case.subjects)
+        )
 
     def classify(self, match: MatchResult, published: date) -> Reading:
         """Every development candidate in the entry, most important first, and its tone."""
@@ -98,7 +105,7 @@ class Classifier:
         title_people = self._people_in(match, "title", 0, len(title))
         reading.retrospective = looks_back(title)
         reading.look_back_piece = is_look_back_piece(title)
-        reading.discussion = is_discussion(title)
+        reading.discussion = is_discussion(title) or self._official_speaks(match, title)
         headline = read_sentence(title)
         if headline.denies:
             reading.forward_looking = True  # "reports of a pardon are false": nothing happened
@@ -159,6 +166,9 @@ class Classifier:
             return told
         dates = assign_dates(text, cues.hits, found, cues.masks)
         lead = field == "title" or index == 0
+        living = tuple(p for p in people if p not in self.dead) or tuple(
+            p for p in (*fallback_people, *match.people) if p not in self.dead
+        )
         for hit in cues.hits:
             if cues.negated(hit):
                 reading.forward_looking = True
@@ -168,18 +178,20 @@ class Classifier:
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
                 continue
             recap = cues.recalled(hit)
-            case = self._case_for(match, people, field, start, end)
+            concerned = people if hit.type == "death" or not living else living
+            case = self._case_for(match, concerned, field, start, end)
             if case is None:
                 continue
             if when is not None:
                 event_date, dated, date_text = when.value, True, when.text
                 # A look-back piece's "today" only says when it was written.
-                loose = when.weak or event_date.precision is not Precision.DAY
+                # ("Today, 16 November, marks seven years since ...": the day of writing.)
+                loose = when.weak or event_date.precision is not Precision.DAY or event_date.value == published
                 background = (
                     (reading.retrospective and loose) or reading.discussion or reading.look_back_piece
                     or period_end(event_date) < published - NEWS_WINDOW
                 )
-            elif not lead and told is not None and not recap:
+            elif not lead and told is not None and not recap and not reading.retrospective:
                 # "The list grew on Wednesday. The court found him guilty ...": the day the
                 # story is about carries to the sentences that tell it.
                 event_date, dated, date_text = told.value, False, told.text
@@ -189,15 +201,23 @@ class Classifier:
                 # An undated event after the lead is as likely background as news.
                 background = recap or reading.retrospective or reading.title_outlook or reading.discussion or not lead
             members = set(self.cases[case].subjects) if case in self.cases else set()
-            involved = tuple(p for p in people if p in members) or tuple(
+            involved = tuple(p for p in concerned if p in members) or tuple(
                 p for p in match.people if p in members
-            ) or people
+            ) or concerned
             development = Development(
                 case=case, type=hit.type, date=event_date, subjects=involved,
                 evidence=hit.text, background=background,
             )
             reading.candidates.append(Candidate(development, field, index, dated, date_text))
         return told
+
+    def _official_speaks(self, match: MatchResult, title: str) -> bool:
+        """"Hun Manet says Sam Rainsy can come home": an official's statement is a mention."""
+        head = speaker_clause(title)
+        if not head:
+            return False
+        named = {m.subject for m in match.mentions if m.field == "title" and m.end <= len(head)}
+        return bool(named) and all(not self.subjects[n].is_watched for n in named if n in self.subjects)
 
     def _people_in(self, match: MatchResult, field: str, start: int, end: int) -> tuple[str, ...]:
         names: list[str] = []
@@ -232,7 +252,9 @@ class Classifier:
             in_sentence = hit.field == field and start <= hit.start < end
             case = self.cases.get(hit.case)
             if hit.case not in scores and in_sentence and case is not None and any(
-                p in case.subjects and self.subjects[p].kind == "person" for p in match.people if p in self.subjects
+                p in case.subjects and self.subjects[p].kind == "person" and p not in self.dead
+                for p in match.people
+                if p in self.subjects
             ):
                 # "cleared three years after his Kem Ley memorial arrest": the sentence's words
                 # name another case of someone the entry is about.

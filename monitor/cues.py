@@ -33,12 +33,15 @@ _ENGLISH_TYPES = {
 _ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVENTS))
 _ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
 _ENGLISH_APPEALS = re.compile(lexicon.ENGLISH_APPEALS)
+_IMPERATIVE = re.compile(lexicon.ENGLISH_IMPERATIVE)
+_SPEECH = re.compile(lexicon.ENGLISH_SPEECH)
 _ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
 _DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
 _LOOK_BACK_TITLE = re.compile(lexicon.ENGLISH_LOOK_BACK_TITLE)
 PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
+_RECALL_WINDOW = 100  # "five years since Kem Sokha, president of the CNRP, was arrested"
 
 
 def _khmer_automaton() -> ahocorasick.Automaton:
@@ -95,15 +98,23 @@ class SentenceCues:
 
     def negated(self, hit: Hit) -> bool:
         """A wish, a plan, a threat or a refusal: "called for the release of"."""
+        clause = _clause_before(self.text, hit.start)
         return (
-            bool(_ENGLISH_NEGATION.search(_clause_before(self.text, hit.start)))
+            bool(_ENGLISH_NEGATION.search(clause))
+            or (not clause.strip() and bool(_IMPERATIVE.match(self.text, hit.start)))
             or bool(_ENGLISH_APPEALS.search(self.text, 0, hit.start))
             or any(hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations)
         )
 
+    def recalled_in_clause(self, hit: Hit) -> bool:
+        """Told as a memory within its own clause ("who was arrested", "ខ្លះនៅតែនិរទេស")."""
+        return bool(_ENGLISH_RECAP.search(_clause_before(self.text, hit.start))) or any(
+            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.recaps
+        )
+
     def recalled(self, hit: Hit) -> bool:
         """Told as a memory: "who was arrested", "years after his arrest"."""
-        return bool(_ENGLISH_RECAP.search(self.text[max(0, hit.start - _WINDOW) : hit.start])) or any(
+        return bool(_ENGLISH_RECAP.search(self.text[max(0, hit.start - _RECALL_WINDOW) : hit.start])) or any(
             hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.recaps
         )
 
@@ -116,6 +127,17 @@ def read_sentence(text: str) -> SentenceCues:
 def is_discussion(title: str) -> bool:
     """Opinion, analysis, interview: a piece that argues or talks rather than reports."""
     return bool(_DISCUSSION_TITLE.search(title))
+
+
+def speaker_clause(title: str) -> str:
+    """The part of a headline that names who speaks ("Chin Malin: ...", "Hun Sen says ..."),
+    or "" when it is not a statement."""
+    for mark in (":", "៖"):
+        head, sep, _ = title.partition(mark)
+        if sep and len(head) <= 60:
+            return head
+    m = _SPEECH.search(title)
+    return title[: m.start()] if m and m.start() <= 60 else ""
 
 
 def is_look_back_piece(title: str) -> bool:
@@ -146,7 +168,11 @@ def looks_back(title: str) -> bool:
     brk = _TITLE_BREAK.search(title, first)
     scope_end = brk.start() if brk else len(title)
     headline = read_sentence(title)
-    return all(first < hit.start < scope_end for hit in headline.hits if not headline.negated(hit))
+    return all(
+        first < hit.start < scope_end
+        for hit in headline.hits
+        if not headline.negated(hit) and not headline.recalled_in_clause(hit)
+    )
 
 
 def assign_dates(text: str, hits: list[Hit], dates: list[DateMention],
@@ -156,7 +182,7 @@ def assign_dates(text: str, hits: list[Hit], dates: list[DateMention],
     year belongs to the homecoming, not to the verdict."""
     given: dict[Hit, list[tuple[int, DateMention]]] = {}
     for d in dates:
-        if d.since:
+        if d.since or d.reported:
             continue  # "held since 2019": a span's start, not when this event happened
         if any(e <= d.start <= e + 3 or s <= d.start < e for s, e in masks):
             continue  # "the 2019 return plan": the date of what the phrase describes

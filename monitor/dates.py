@@ -24,6 +24,7 @@ class DateMention:
     text: str
     value: EventDate
     weak: bool = False  # "today", "this week": says only that the story is current
+    reported: bool = False  # "said on Monday": when someone spoke, not when it happened
     since: bool = False  # "since 2019", "until March": the edge of a span, not an event's day
 
 
@@ -47,8 +48,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
     ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
     ("m_d_y", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD},? (\d{{4}})\b")),
-    ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
-    ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?ខែ\s?({_KHMER_MONTHS})")),
+    ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+    ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})")),
     ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
     ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
     # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
@@ -77,6 +78,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})
 _SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
+_REPORTED = re.compile(r"\b(said|says|told|announced|confirmed|reported|added|wrote|stated)\s+(on\s+|late\s+|early\s+)?$")
+_ATTRIBUTIVE = re.compile(r"\b(a|an|his|her|their|its)\s+$")
 _RECURRING = re.compile(r"\b(every|each)\s+$|រៀងរាល់\s*$")
 
 
@@ -84,20 +87,28 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
     """Every date the sentence names, resolved against the publication day, in text order."""
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
+    ago_ends: list[tuple[str, int]] = []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(sentence):
             start, end = m.span()
             if any(start < e and s < end for s, e in taken):
                 continue
+            if kind == "year" and _ATTRIBUTIVE.search(sentence, max(0, start - 7), start):
+                continue  # "a 2013 speech": the year describes a thing, it dates no event
             if _RECURRING.search(sentence, max(0, start - 8), start):
                 continue  # "every 10 July" names no one day
+            if any(k == "ago" and 0 <= start - e <= 4 for k, e in ago_ends):
+                continue  # "four years ago on Thursday": the weekday belongs to the "ago"
+            if kind in ("ago", "km_ago"):
+                ago_ends.append((kind, end))
             value = _resolve(kind, m.groups(), published)
             if value is None:
                 continue
             taken.append((start, end))
             weak = kind in _WEAK_KINDS and value.value >= published - timedelta(days=7)
             since = bool(_SPAN_EDGE.search(sentence, max(0, start - 8), start))
-            found.append(DateMention(start, end, m.group(0), value, weak, since))
+            reported = bool(_REPORTED.search(sentence, max(0, start - 14), start))
+            found.append(DateMention(start, end, m.group(0), value, weak, since, reported))
     found.sort(key=lambda d: d.start)
     return found
 

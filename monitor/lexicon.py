@@ -41,6 +41,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "appeal_ruling": (
         r"\b(upheld|upholds|uphold|upholding|overturned|overturns|overturn|overturning|quashed|quashes|reduced (his|her|their|the) sentence)\b",
+        r"\b(rubber-stamps?|rubber-stamped|rubber-stamping)\b",
         r"\b(loses|lost|losing|wins|won|winning) (his |her |their |an |the )?appeals?\b",
         r"\b(sentence|conviction|verdict) (stands|upheld)\b",
         r"\b(rejected|rejects|dismissed|dismisses|denied|denies|ends|ended|ending) ((his|her|their|the|an|all|final) )?(final )?appeals?\b",
@@ -118,7 +119,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(adjourned|adjourns|adjourn|adjournment|postponed|postpones|postponement|suspended|suspends|delayed|delays)\b",
     ),
     "hearing": (
-        r"\b(hearing|hearings|testified|testifies|questioned|cross-examined|closing arguments|closing statements)\b",
+        r"\b(hearing|testified|testifies|questioned|cross-examined|closing arguments|closing statements)\b",
         r"\bappeal (hearing|trial)\b",
         r"\b(hears|heard|hear|hearing)( \w+){0,3} (witness|witnesses|testimony|arguments|evidence|closing)\b",
         r"\b(appeals? court|court of appeal) (heard|hears|began hearing|begins hearing)\b",
@@ -160,14 +161,14 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "acquittal": ("រួចទោស", "រួចខ្លួនពីបទ", "ដោះលែងដោយគ្មានទោស", "គ្មានពិរុទ្ធភាព"),
     "appeal_ruling": (
         "តម្កល់សាលក្រម", "សាលាឧទ្ធរណ៍តម្កល់", "តម្កល់ទោស", "ច្រានចោលបណ្តឹងឧទ្ធរណ៍", "ច្រានចោលបណ្តឹងសាទុក្ខ",
-        "ច្រានចោលបណ្តឹង", "រក្សាសាលក្រម",
+        "ច្រានចោលបណ្តឹង", "ច្រានចោលពាក្យស្នើសុំ", "រក្សាសាលក្រម",
     ),
     "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស", "បន្ធូរបន្ថយទោស", "កាត់បន្ថយទោស"),
     "charges_dropped": ("ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា"),
     "release": ("ដោះលែង", "ចេញពីពន្ធនាគារ", "ចេញពីគុក", "បន្ធូរបន្ថយ"),
     "bail": ("នៅក្រៅឃុំ", "ដោះលែងឲ្យនៅក្រៅឃុំ", "ដោះលែងដោយមានការធានា", "ធានាខ្លួន"),
     "ban_lifted": ("លើកការហាមឃាត់", "ដកការហាមឃាត់", "ផុតកំណត់"),
-    "rehabilitation": ("ស្តារសិទ្ធិនយោបាយ", "ស្តារនីតិសម្បទា", "ទទួលបានសិទ្ធិនយោបាយវិញ", "ស្តារសិទ្ធិ"),
+    "rehabilitation": ("ស្តារសិទ្ធិនយោបាយ", "ស្តារនីតិសម្បទា", "ទទួលបានសិទ្ធិនយោបាយវិញ", "ស្តារសិទ្ធិ", "នីតិសម្បទា"),
     "ban": (
         "ហាមឃាត់", "ហាមមិនឲ្យ", "ហាមមិនអោយ", "ត្រូវបានរំលាយ", "រំលាយ", "លុបឈ្មោះបេក្ខជន",
         "បដិសេធមិនចុះបញ្ជី", "មិនចុះបញ្ជី", "មិនឲ្យឈរឈ្មោះ", "ហាមឈរឈ្មោះ", "ដកសិទ្ធិឈរឈ្មោះ",
@@ -175,10 +176,10 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "arrest": ("ចាប់ខ្លួន", "ឃាត់ខ្លួន", "ដីកាចាប់ខ្លួន", "ចាប់ឃុំខ្លួន"),
     "charge": ("ចោទប្រកាន់", "ចោទពីបទ", "ត្រូវបានចោទ"),
     "summons": ("កោះហៅ", "ដីកាកោះ"),
-    "trial_opened": ("ចាប់ផ្តើមសវនាការ", "បើកសវនាការជំនុំជម្រះ", "ជំនុំជម្រះ"),
+    "trial_opened": ("ចាប់ផ្តើមសវនាការ", "បើកសវនាការជំនុំជម្រះ", "ចាប់ផ្តើមជំនុំជម្រះ"),
     "trial_resumed": ("បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ"),
     "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក", "លើកពេល"),
-    "hearing": ("សវនាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
+    "hearing": ("សវនាការ", "ជំនុំជម្រះ", "ប្រាប់តុលាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
     "appeal": (
         "ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ដាក់ពាក្យបណ្តឹងឧទ្ធរណ៍", "ពាក្យបណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ",
         "ដាក់បណ្តឹងសាទុក្ខ",
@@ -190,6 +191,7 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
 # Phrases that contain a type word but report no event of that type in a sentence.
 ENGLISH_NOT_EVENTS: tuple[str, ...] = (
     r"\bhouse[- ]arrest\b",  # a sentence's form, not an arrest
+    r"\b(told|addressed|before) (a|an|the) ([\w-]+ ){0,3}(hearing|committee|session)\b",  # a venue
     # "convicted activists", "the man convicted of the killing": who someone is, not news.
     r"\b(convicted|jailed|detained|imprisoned|exiled|pardoned|arrested|banned|dissolved|freed|released|acquitted)"
     r" (activists?|members?|leaders?|opposition|politicians?|prisoners?|men|women|people|party|figures?|lawmakers?)\b",
@@ -210,7 +212,14 @@ ENGLISH_NOT_EVENTS: tuple[str, ...] = (
 )
 KHMER_NOT_EVENTS: tuple[str, ...] = (
     "ឃុំខ្លួនក្នុងផ្ទះ", "ឃុំឃាំងក្នុងផ្ទះ", "ត្រូវបានរំលាយដោយតុលាការ", "ផែនការវិលត្រឡប់", "គម្រោងវិលត្រឡប់",
+    "សំណុំរឿង",  # "the case file": a date after it dates the case, not the day's event
 )
+
+# A clause that opens with a bare verb is a demand: "Five years on, drop the charges".
+ENGLISH_IMPERATIVE = r"^\s*(drop|free|release|lift|end|restore|stop|reverse|quash|overturn|pardon|acquit)\b"
+# "Hun Sen says ...", "Chin Malin: ...": a headline whose speaker is not a watched subject
+# reports a statement, not a development.
+ENGLISH_SPEECH = r"\b(says?|said|tells?|told|warns?|warned|vows?|vowed|insists?|claims?|denies|rules out)\b"
 
 # Calls and demands reach across a list: "urged X to free him, restore his rights and ...".
 ENGLISH_APPEALS = (
@@ -233,7 +242,7 @@ ENGLISH_NEGATIONS = (
 )
 KHMER_NEGATIONS: tuple[str, ...] = (
     "អំពាវនាវ", "ទាមទារ", "ស្នើសុំ", "ស្នើ", "គួរ", "នឹង", "អាច", "មិន", "ជំរុញ", "សង្ឃឹម", "ចង់",
-    "គម្រោង", "បដិសេធ", "ព្រមាន", "កំណត់ថ្ងៃ",
+    "គម្រោង", "បដិសេធ", "ព្រមាន", "កំណត់ថ្ងៃ", "កំណត់បើក", "កំណត់ពេល",
 )
 
 # A sentence that denies a report ("reports of a pardon are untrue") tells of no event.
@@ -254,7 +263,7 @@ ENGLISH_RECAP = (
     r"(years?|months?|decades?) on)\b"
 )
 KHMER_RECAP: tuple[str, ...] = (
-    "ខួប", "គម្រប់", "កាលពីឆ្នាំ", "រំលឹក", "ធ្លាប់", "ពីមុន", "ឆ្នាំក្រោយ", "ខែក្រោយ", "សប្តាហ៍ក្រោយ",
+    "ខួប", "គម្រប់", "កាលពីឆ្នាំ", "រំលឹក", "ធ្លាប់", "ពីមុន", "ឆ្នាំក្រោយ", "ខែក្រោយ", "សប្តាហ៍ក្រោយ", "នៅតែ",
     "បន្ទាប់ពី",
 )
 
