@@ -77,6 +77,13 @@ class PollContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _judge: Judge | None = field(default=None, repr=False)
     _lock: asyncio.Lock | None = field(default=None, repr=False)
+    _write_lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        return self._write_lock
 
     @property
     def judge_lock(self) -> asyncio.Lock:
@@ -220,10 +227,11 @@ async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, du
     interval = _interval(ctx, name, state)
     if result.status == "not_modified":
         next_poll = _next_poll(ctx, now, interval, result)
-        await asyncio.to_thread(
-            feed_store.record_not_modified, ctx.engine, name, now=now, next_poll_at=next_poll,
-            etag=result.etag, last_modified=result.last_modified,
-        )
+        async with ctx.write_lock:  # one writer at a time: SQLite's busy wait sleeps in ms steps
+            await asyncio.to_thread(
+                feed_store.record_not_modified, ctx.engine, name, now=now, next_poll_at=next_poll,
+                etag=result.etag, last_modified=result.last_modified,
+            )
         log_event(log, "poll.not_modified", level=logging.DEBUG, feed=name, seconds=f"{result.elapsed:.2f}", late=f"{late:.1f}")
         return PollOutcome(name, "not_modified", moved_to=moved, next_poll_at=next_poll)
 
