@@ -6,15 +6,15 @@ user postgres, trust auth), on PostgreSQL in a schema of its own that is dropped
 
 from __future__ import annotations
 
-import socket
-import uuid
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from scratch_postgres import scratch_schema
+from sqlalchemy import Engine, func, select
 
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
 from monitor.store import outbox
@@ -31,40 +31,18 @@ WATCHLISTS = {
 }
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = open_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
-        return
-    if not _postgres_reachable():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    schema = f"test_outbox_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # reachable but not the CI database: skip, do not fail
-        pytest.skip(f"PostgreSQL not usable: {exc}")
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            url = stack.enter_context(scratch_schema("test_outbox"))
+        engine = open_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def judged(key: str, verdict: Verdict = Verdict.NEW, case: str = "kem-sokha-treason",

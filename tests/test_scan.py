@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from scratch_postgres import scratch_schema
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config"
@@ -261,34 +260,13 @@ def test_the_shipped_evaluation_stream_scans_cleanly() -> None:
 # --- state -----------------------------------------------------------------------------
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
         return
-    if not _postgres_reachable():
-        pytest.skip("no PostgreSQL listening on 127.0.0.1:5432")
-    import psycopg
-
-    schema = f"test_scan_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.Error as exc:  # reachable but not the CI database: skip, do not fail
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 not usable: {exc}")
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema("test_scan") as url:
+        yield url
 
 
 def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlets: tuple[Path, Path]) -> None:

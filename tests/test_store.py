@@ -6,8 +6,7 @@ schema of its own that is dropped afterwards.
 
 from __future__ import annotations
 
-import socket
-import uuid
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,7 +15,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from scratch_postgres import scratch_schema
+from sqlalchemy import Engine, inspect, text
 
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Verdict
 from monitor.store import judgements as store
@@ -27,44 +27,17 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2023, 3, 4, 12, tzinfo=UTC)
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(params=["sqlite-memory", "sqlite-file", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database (not migrated)."""
-    if request.param == "sqlite-memory":
-        engine = open_engine("sqlite://")
-        yield engine
-        engine.dispose()
-        return
-    if request.param == "sqlite-file":
-        engine = open_engine(f"sqlite:///{tmp_path / 'data' / 'monitor.db'}")
-        yield engine
-        engine.dispose()
-        return
-    if not _postgres_reachable():
-        pytest.skip("no PostgreSQL listening on 127.0.0.1:5432")
-    schema = f"test_store_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # reachable but not the CI database: skip, do not fail
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 not usable: {exc}")
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    urls = {"sqlite-memory": "sqlite://", "sqlite-file": f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"}
+    with contextlib.ExitStack() as stack:
+        url = urls.get(request.param) or stack.enter_context(scratch_schema("test_store"))
+        engine = open_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def differences(engine: Engine) -> list[object]:
