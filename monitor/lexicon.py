@@ -37,14 +37,14 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
     "acquittal": (
         r"\b(acquitted|acquits|acquittal|found not guilty|not guilty verdict|cleared of)\b",
         r"\b(is|was|were|been|are|gets?|got) cleared\b",
-        r"^[^,;:]{0,60}\bcleared\b(?! (the way|to|for|by))",
+        r"^([\w'-]+ ){0,4}(?<!conviction )(?<!convictions )(?<!record )cleared\b(?! (the way|to|for|by))",
     ),
     "appeal_ruling": (
         r"\b(upheld|upholds|uphold|upholding|overturned|overturns|overturn|overturning|quashed|quashes|reduced (his|her|their|the) sentence)\b",
         r"\b(rubber-stamps?|rubber-stamped|rubber-stamping)\b",
         r"\b(loses|lost|losing|wins|won|winning) (his |her |their |an |the )?appeals?\b",
         r"\b(sentence|conviction|verdict) (stands|upheld)\b",
-        r"\b(rejected|rejects|dismissed|dismisses|denied|denies|ends|ended|ending) ((his|her|their|the|an|all|final) )?(final )?appeals?\b",
+        r"\b(rejected|rejects|dismissed|dismisses|denied|denies|ends|ended|ending|threw out|throws out)\b[^.;]{0,40}?\bappeals?\b",
         r"\bappeals? (was|were) (rejected|dismissed|denied)\b",
     ),
     "pardon": (
@@ -80,6 +80,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(rehabilitated|rehabilitates|rehabilitation)\b",
         r"\b(restored|restores|restore|regained|regains|regain|returned)( \w+){0,2} (political |civil )?rights?\b",
         r"\b(political|civil) rights (were |was |have been |had been )?restored\b",
+        r"\b(conviction|convictions|record|criminal record)s? (was |were |is |been )?(cleared|expunged|erased|wiped)\b",
     ),
     "ban": (
         r"\b(was|were|been|be) (banned|barred|disqualified)\b",
@@ -177,7 +178,9 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
     "charge": ("ចោទប្រកាន់", "ចោទពីបទ", "ត្រូវបានចោទ"),
     "summons": ("កោះហៅ", "ដីកាកោះ"),
     "trial_opened": ("ចាប់ផ្តើមសវនាការ", "បើកសវនាការជំនុំជម្រះ", "ចាប់ផ្តើមជំនុំជម្រះ"),
-    "trial_resumed": ("បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ"),
+    "trial_resumed": (
+        "បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ", "បើកឡើងវិញ",
+    ),
     "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក", "លើកពេល"),
     "hearing": ("សវនាការ", "ជំនុំជម្រះ", "ប្រាប់តុលាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
     "appeal": (
@@ -213,6 +216,7 @@ ENGLISH_NOT_EVENTS: tuple[str, ...] = (
 KHMER_NOT_EVENTS: tuple[str, ...] = (
     "ឃុំខ្លួនក្នុងផ្ទះ", "ឃុំឃាំងក្នុងផ្ទះ", "ត្រូវបានរំលាយដោយតុលាការ", "ផែនការវិលត្រឡប់", "គម្រោងវិលត្រឡប់",
     "សំណុំរឿង",  # "the case file": a date after it dates the case, not the day's event
+    "នៅនិរទេស", "រស់នៅនិរទេស", "នៅក្រៅប្រទេស",  # "still in exile": a state, not a departure
 )
 
 # A clause that opens with a bare verb is a demand: "Five years on, drop the charges".
@@ -236,7 +240,7 @@ ENGLISH_NEGATIONS = (
     r"will|shall|won't|can|cannot|can't|to be|if|unless|whether|expect(s|ed)? to|"
     r"likely to|set to|due to be|about to|ahead of|await(s|ed|ing)?|before the|"
     r"to (hear|rule|decide|deliver|announce|open|resume|begin|start|consider)|scheduled|slated|"
-    r"never|not|no|deny|denies|denied that|refus(e|es|ed) to|vow(s|ed)? to|"
+    r"never|not|no|only|deny|denies|denied that|refus(e|es|ed) to|vow(s|ed)? to|"
     r"campaign(s|ed)? for|petition(s|ed)? for|push(es|ed)? for|"
     r"rumou?r(s|ed)?|alleg(e|es|ed|edly))\b"
 )
@@ -264,7 +268,7 @@ ENGLISH_RECAP = (
 )
 KHMER_RECAP: tuple[str, ...] = (
     "ខួប", "គម្រប់", "កាលពីឆ្នាំ", "រំលឹក", "ធ្លាប់", "ពីមុន", "ឆ្នាំក្រោយ", "ខែក្រោយ", "សប្តាហ៍ក្រោយ", "នៅតែ",
-    "បន្ទាប់ពី",
+    "បន្ទាប់ពី", "ក្រោយ",
 )
 
 # Titles of pieces that look back (known events retold) and of pieces that argue or talk
@@ -276,6 +280,7 @@ _LABEL = r"(^\s*({words})\b|\b({words})\s*[:|])"
 ENGLISH_LOOK_BACK_TITLE = (
     _LABEL.format(words="explainer|explained|timeline|profile|obituary|in pictures|photos|long read|feature")
     + r"|\b(what we know|who is|a look back|looking back|a history of|how the \w+( \w+)? case)\b"
+    + r"|[:|]\s*(a |an |the )?(timeline|explainer|profile|look back|chronology)\s*$"
 )
 ENGLISH_DISCUSSION_TITLE = (
     _LABEL.format(words="opinion|op-ed|editorial|commentary|analysis|interview|q&a|podcast|letter|review|"
