@@ -216,8 +216,14 @@ def _bounds(value: date, precision: Precision) -> tuple[date, date]:
     return value, period_end(EventDate(value, precision))
 
 
+def story_text(title: str, summary: str) -> str:
+    """What near-duplicate fingerprints are taken of: headline and start of the summary,
+    normalised, without spaces (so Khmer spacing habits do not matter)."""
+    return (title + " " + summary[:200]).replace(" ", "")
+
+
 def _story_text(match: MatchResult) -> str:
-    return (match.fields["title"] + " " + match.fields["summary"][:200]).replace(" ", "")
+    return story_text(match.fields["title"], match.fields["summary"])
 
 
 def _shingles(text: str) -> frozenset[str]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 
 from monitor.classify import Classifier
-from monitor.diff import Decision, KnownEvents, decide, remember
+from monitor.diff import Decision, KnownEvents, decide, remember, story_text
 from monitor.match import Matcher, MatchResult
 from monitor.model import Case, Entry, Judgement, KnownEvent, Subject, Verdict
 from monitor.store.judgements import load_known_events, recent_stories
@@ -34,8 +34,7 @@ class Judge:
 
     def remember_story(self, entry_key: str, root_key: str, people: Iterable[str], published: date, title: str, summary: str) -> None:
         """Restore a near-duplicate fingerprint from the store (state carried across runs)."""
-        text = (normalize(title) + " " + normalize(summary)[:200]).replace(" ", "")
-        self.known.remember_story(entry_key, root_key, list(people), published, text)
+        self.known.remember_story(entry_key, root_key, list(people), published, story_text(normalize(title), normalize(summary)))
 
     def judge(self, entry: Entry, *, now: datetime | None = None) -> tuple[Judgement, KnownEvent | None]:
         """The entry's verdict, and the known event it added when it is `new`."""
