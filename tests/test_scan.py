@@ -440,3 +440,15 @@ def test_with_state_the_same_guid_in_another_outlet_is_judged_on_its_own(tmp_pat
     assert line["title"] == "Mango exports to China rise"
     assert line["verdict"] == "none"
     assert line["people"] == []
+
+
+def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named() -> None:
+    from feedserver import FeedServer
+
+    with FeedServer() as server:
+        server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
+        run = scan(server.url("/ledger.xml"), server.url("/status/500"))
+    assert run.code == 1
+    assert len(run.lines) == 20
+    assert {line["source"] for line in run.lines} == {server.url("/ledger.xml")}
+    assert "/status/500" in run.stderr and "500" in run.stderr
