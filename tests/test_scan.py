@@ -447,8 +447,9 @@ def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named() -
 
     with FeedServer() as server:
         server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
-        run = scan(server.url("/ledger.xml"), server.url("/status/500"))
+        good, bad = server.url("/ledger.xml"), server.url("/status/500")
+        run = scan(good, bad)
     assert run.code == 1
     assert len(run.lines) == 20
-    assert {line["source"] for line in run.lines} == {server.url("/ledger.xml")}
+    assert {line["source"] for line in run.lines} == {good}
     assert "/status/500" in run.stderr and "500" in run.stderr
