@@ -123,7 +123,7 @@ class Classifier:
             )
             # A headline about what will or may happen ("ban to expire next week") makes the
             # lead's undated events part of that outlook, not news.
-            reading.title_outlook = (
+            reading.title_outlook = headline.calls or (
                 bool(headline.hits) and reading.forward_looking
                 and not any(c.field == "title" for c in reading.candidates)
             )

@@ -58,6 +58,8 @@ def _khmer_automaton() -> ahocorasick.Automaton:
         phrases.setdefault(normalize(word), ("recap", ""))
     for word in lexicon.KHMER_DENIALS:
         phrases.setdefault(normalize(word), ("denial", ""))
+    for word in lexicon.KHMER_APPEALS:
+        phrases[normalize(word)] = ("appeal", "")
     for word in lexicon.KHMER_NEUTRAL:
         phrases[normalize(word)] = ("neutral", "")
     for key, (kind, type_) in phrases.items():
@@ -88,6 +90,7 @@ class SentenceCues:
     negations: list[int]  # Khmer cue positions
     recaps: list[int]
     masks: list[tuple[int, int]]  # phrases that only describe ("house arrest", "ផែនការវិលត្រឡប់")
+    appeal: int | None = None  # where a Khmer call ("អំពាវនាវ") starts: it reaches the sentence's end
 
     @property
     def denies(self) -> bool:
@@ -96,6 +99,11 @@ class SentenceCues:
             kind == "denial" for _, (_, kind, _) in _KHMER.iter(self.text)
         )
 
+    @property
+    def calls(self) -> bool:
+        """A call or demand anywhere in the sentence ("urges", "អំពាវនាវ")."""
+        return self.appeal is not None or bool(_ENGLISH_APPEALS.search(self.text))
+
     def negated(self, hit: Hit) -> bool:
         """A wish, a plan, a threat or a refusal: "called for the release of"."""
         clause = _clause_before(self.text, hit.start)
@@ -103,6 +111,7 @@ class SentenceCues:
             bool(_ENGLISH_NEGATION.search(clause))
             or (not clause.strip() and bool(_IMPERATIVE.match(self.text, hit.start)))
             or bool(_ENGLISH_APPEALS.search(self.text, 0, hit.start))
+            or (self.appeal is not None and self.appeal < hit.start)
             or any(hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations)
         )
 
@@ -120,8 +129,8 @@ class SentenceCues:
 
 
 def read_sentence(text: str) -> SentenceCues:
-    hits, negations, recaps, masks = _scan(text)
-    return SentenceCues(text, hits, negations, recaps, masks)
+    hits, negations, recaps, masks, appeal = _scan(text)
+    return SentenceCues(text, hits, negations, recaps, masks, appeal)
 
 
 def is_discussion(title: str) -> bool:
@@ -221,17 +230,18 @@ def _clause_before(text: str, position: int) -> str:
 
 
 def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
-    hits, negations, recaps, _masks = _scan(text)
+    hits, negations, recaps, _masks, _appeal = _scan(text)
     return hits, negations, recaps
 
 
-def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, int]]]:
+def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, int]], int | None]:
     """Type words of the sentence (longest wins where they overlap), negation and recap cues."""
     raw: list[Hit] = []
     masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
     negations: list[int] = []
     recaps: list[int] = []
     neutral: list[tuple[int, int]] = []
+    appeals: list[int] = []
     for type_, pattern in _ENGLISH_TYPES.items():
         for m in pattern.finditer(text):
             raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
@@ -248,13 +258,22 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
                 recaps.append(start)
             elif kind == "neutral":
                 neutral.append((start, end))
+            elif kind == "appeal":
+                appeals.append(start)
     # "ជនមិនស្គាល់មុខ" (unknown men): a "not" that negates nothing.
     negations = [p for p in negations if not any(s <= p < e for s, e in neutral)]
+
     raw = [h for h in raw if not any(s <= h.start and h.end <= e for s, e in masks)]
+    # "upheld the conviction", "តម្កល់ទោសដាក់ពន្ធនាគារ": the verdict is what the ruling upheld.
+    rulings = [h for h in raw if h.type == "appeal_ruling"]
+    raw = [
+        h for h in raw
+        if not (h.type == "conviction" and any(0 <= h.start - r.end <= 16 for r in rulings))
+    ]
     raw.sort(key=lambda h: (-(h.end - h.start), PRECEDENCE.get(h.type, 99)))
     kept: list[Hit] = []
     for hit in raw:
         if not any(hit.start < k.end and k.start < hit.end for k in kept):
             kept.append(hit)
     kept.sort(key=lambda h: h.start)
-    return kept, negations, recaps, masks
+    return kept, negations, recaps, masks, min(appeals) if appeals else None

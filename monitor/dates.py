@@ -80,6 +80,11 @@ _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_
 _SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
 _REPORTED = re.compile(r"\b(said|says|told|announced|confirmed|reported|added|wrote|stated)\s+(on\s+|late\s+|early\s+)?$")
 _ATTRIBUTIVE = re.compile(r"\b(a|an|his|her|their|its)\s+$")
+# "the 2019 return case", "2018 election": a year naming a thing, not dating an event.
+_NAMES_A_THING = re.compile(
+    r"\s+['\"]?(return|homecoming|case|trial|plot|coup|election|elections|polls?|vote|protests?|crackdown|"
+    r"verdict|ruling|law|speech|video|report|statement|commune)\b"
+)
 _RECURRING = re.compile(r"\b(every|each)\s+$|រៀងរាល់\s*$")
 
 
@@ -93,7 +98,9 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             start, end = m.span()
             if any(start < e and s < end for s, e in taken):
                 continue
-            if kind == "year" and _ATTRIBUTIVE.search(sentence, max(0, start - 7), start):
+            if kind == "year" and (
+                _ATTRIBUTIVE.search(sentence, max(0, start - 7), start) or _NAMES_A_THING.match(sentence, end)
+            ):
                 continue  # "a 2013 speech": the year describes a thing, it dates no event
             if _RECURRING.search(sentence, max(0, start - 8), start):
                 continue  # "every 10 July" names no one day

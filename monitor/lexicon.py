@@ -120,7 +120,7 @@ ENGLISH_TYPES: dict[str, tuple[str, ...]] = {
         r"\b(adjourned|adjourns|adjourn|adjournment|postponed|postpones|postponement|suspended|suspends|delayed|delays)\b",
     ),
     "hearing": (
-        r"\b(hearing|testified|testifies|questioned|cross-examined|closing arguments|closing statements)\b",
+        r"\b(hearing|testified|testifies|testify|questioned|cross-examined|closing arguments|closing statements)\b",
         r"\bappeal (hearing|trial)\b",
         r"\b(hears|heard|hear|hearing)( \w+){0,3} (witness|witnesses|testimony|arguments|evidence|closing)\b",
         r"\b(appeals? court|court of appeal) (heard|hears|began hearing|begins hearing)\b",
@@ -165,7 +165,10 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
         "ច្រានចោលបណ្តឹង", "ច្រានចោលពាក្យស្នើសុំ", "រក្សាសាលក្រម",
     ),
     "pardon": ("លើកលែងទោស", "អភ័យទោស", "ព្រះរាជលើកលែងទោស", "បន្ធូរបន្ថយទោស", "កាត់បន្ថយទោស"),
-    "charges_dropped": ("ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា"),
+    "charges_dropped": (
+        "ទម្លាក់ការចោទប្រកាន់", "ទម្លាក់ចោទ", "ទម្លាក់បទចោទ", "លុបចោលការចោទប្រកាន់", "ដកដីកា",
+        "លើកលែងការចោទប្រកាន់", "លើកលែងចោទប្រកាន់",
+    ),
     "release": ("ដោះលែង", "ចេញពីពន្ធនាគារ", "ចេញពីគុក", "បន្ធូរបន្ថយ"),
     "bail": ("នៅក្រៅឃុំ", "ដោះលែងឲ្យនៅក្រៅឃុំ", "ដោះលែងដោយមានការធានា", "ធានាខ្លួន"),
     "ban_lifted": ("លើកការហាមឃាត់", "ដកការហាមឃាត់", "ផុតកំណត់"),
@@ -182,7 +185,10 @@ KHMER_TYPES: dict[str, tuple[str, ...]] = {
         "បន្តសវនាការ", "សវនាការឡើងវិញ", "បើកសវនាការឡើងវិញ", "ជំនុំជម្រះឡើងវិញ", "បន្តឡើងវិញ", "បើកឡើងវិញ",
     ),
     "trial_adjourned": ("ពន្យារពេល", "ផ្អាកសវនាការ", "លើកពេលសវនាការ", "ផ្អាក", "លើកពេល"),
-    "hearing": ("សវនាការ", "ជំនុំជម្រះ", "ប្រាប់តុលាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ"),
+    "hearing": (
+        "សវនាការ", "ជំនុំជម្រះ", "ប្រាប់តុលាការ", "បដិសេធការស្នើសុំនៅក្រៅឃុំ", "មិនឲ្យនៅក្រៅឃុំ",
+        "សវនាការប្តឹងឧទ្ធរណ៍", "សវនាការបណ្តឹងឧទ្ធរណ៍", "សវនាការប្តឹងសាទុក្ខ",
+    ),
     "appeal": (
         "ប្តឹងឧទ្ធរណ៍", "ដាក់បណ្តឹងឧទ្ធរណ៍", "ដាក់ពាក្យបណ្តឹងឧទ្ធរណ៍", "ពាក្យបណ្តឹងឧទ្ធរណ៍", "ប្តឹងសាទុក្ខ",
         "ដាក់បណ្តឹងសាទុក្ខ",
@@ -237,7 +243,7 @@ ENGLISH_NEGATIONS = (
     r"appeal(s|ed|ing)? (for|to)|ask(s|ed|ing)?|request(s|ed|ing)?|seek(s|ing)?|sought|"
     r"want(s|ed)?|hope(s|d)?|wish(es|ed)?|plan(s|ned|ning)? to|intend(s|ed)? to|"
     r"threaten(s|ed|ing)?|fear(s|ed)?|risk(s|ed)?|could|would|should|may(?! \d)|might|must|"
-    r"will|shall|won't|can|cannot|can't|to be|if|unless|whether|expect(s|ed)? to|"
+    r"will|shall|won't|can|cannot|can't|to be|if|unless|whether|expect(s|ed|ing)?|"
     r"likely to|set to|due to be|about to|ahead of|await(s|ed|ing)?|before the|"
     r"to (hear|rule|decide|deliver|announce|open|resume|begin|start|consider)|scheduled|slated|"
     r"never|not|no|only|deny|denies|denied that|refus(e|es|ed) to|vow(s|ed)? to|"
@@ -246,7 +252,7 @@ ENGLISH_NEGATIONS = (
 )
 KHMER_NEGATIONS: tuple[str, ...] = (
     "អំពាវនាវ", "ទាមទារ", "ស្នើសុំ", "ស្នើ", "គួរ", "នឹង", "អាច", "មិន", "ជំរុញ", "សង្ឃឹម", "ចង់",
-    "គម្រោង", "បដិសេធ", "ព្រមាន", "កំណត់ថ្ងៃ", "កំណត់បើក", "កំណត់ពេល",
+    "គម្រោង", "បដិសេធ", "ព្រមាន", "កំណត់ថ្ងៃ", "កំណត់បើក", "កំណត់ពេល", "ត្រៀម", "រៀបចំ",
 )
 
 # A sentence that denies a report ("reports of a pardon are untrue") tells of no event.
@@ -254,6 +260,7 @@ ENGLISH_DENIALS = (
     r"\b(denied|denies|deny|dismissed|dismisses|rejected|rejects) (the |a |any )?(reports?|rumou?rs?|claims?)\b"
     r"|\b(not true|untrue|false reports?|fake news|baseless|rumou?r(s|ed)?)\b"
 )
+KHMER_APPEALS: tuple[str, ...] = ("អំពាវនាវ", "ទាមទារ", "ជំរុញ", "ស្នើសុំ")
 KHMER_NEUTRAL: tuple[str, ...] = ("មិនស្គាល់មុខ", "មិនស្គាល់អត្តសញ្ញាណ")
 KHMER_DENIALS: tuple[str, ...] = ("មិនពិត", "ពាក្យចចាមអារ៉ាម", "ព័ត៌មានក្លែងក្លាយ", "គ្មានមូលដ្ឋាន")
 
@@ -287,6 +294,8 @@ ENGLISH_DISCUSSION_TITLE = (
                   "column|viewpoint|perspective")
     # "Mu Sochua: 'We will keep fighting'": a speaker and a quote.
     + r"|^[^:'\"]{2,60}:\s*['\"]"
+    # Khmer labels ("បទសម្ភាសន៍៖" interview, "មតិ៖" opinion); Khmer has no word boundaries.
+    + r"|^\s*(បទសម្ភាសន៍|សម្ភាសន៍|មតិ|អត្ថាធិប្បាយ|វិភាគ)\s*[៖:|]"
 )
 
 MONTHS = {
