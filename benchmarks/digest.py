@@ -23,7 +23,7 @@ from pathlib import Path
 
 from monitor import delivery
 from monitor.config import load_config
-from monitor.deliver import OutboxFolderSender
+from monitor.mail.transport import OutboxFolderSender
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
 from monitor.store import outbox
 from monitor.store.db import open_engine, upgrade

@@ -7,7 +7,7 @@ exclusions, one case per five subjects) plus the shipped config's subjects and c
 times, in one process:
 
   (a) parse   monitor.parse.parse_feed over every file (bodies already in memory)
-  (b) judge   monitor.judge.Judge.judge over the parsed entries, oldest first
+  (b) judge   monitor.judge.verdict.Judge.judge over the parsed entries, oldest first
   (c) scan    the whole `monitor scan` path: read files, parse, dedup, order, judge, store
               into an in-memory SQLite, and render the JSON lines (monitor.scan functions);
               run in a child process so its peak memory is its own
@@ -40,7 +40,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from monitor.config import load_config  # noqa: E402
-from monitor.judge import Judge, load_judge  # noqa: E402
+from monitor.judge.verdict import Judge, load_judge  # noqa: E402
 from monitor.model import Case, Subject  # noqa: E402
 from monitor.parse import parse_feed  # noqa: E402
 

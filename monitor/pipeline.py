@@ -38,7 +38,7 @@ from monitor.fetch import (
     TooLarge,
     fetch_feed,
 )
-from monitor.judge import Judge
+from monitor.judge.verdict import Judge
 from monitor.logs import log_event
 from monitor.model import Entry, Judgement, KnownEvent
 from monitor.parse import ParsedFeed, parse_feed

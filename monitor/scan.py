@@ -17,7 +17,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 
 from monitor.errors import MonitorError
-from monitor.judge import Judge
+from monitor.judge.verdict import Judge
 from monitor.model import Entry, Judgement
 from monitor.parse import parse_feed
 from monitor.store import judgements as store

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Engine
 
 from monitor.store import outbox
-from monitor.tokens import InvalidToken, verify_unsubscribe
+from monitor.mail.tokens import InvalidToken, verify_unsubscribe
 
 log = logging.getLogger(__name__)
 

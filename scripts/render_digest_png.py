@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.digest import render_digest
+from monitor.digest.render import render_digest
 from monitor.model import (
     Digest,
     DigestDevelopment,

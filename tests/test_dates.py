@@ -1,6 +1,6 @@
 """Dates named in a sentence, resolved against the entry's publication day.
 
-find_dates works on normalised text (monitor.textnorm.normalize), as classify calls it.
+find_dates works on normalised text (monitor.judge.textnorm.normalize), as classify calls it.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from monitor.dates import find_dates, period_end
+from monitor.judge.dates import find_dates, period_end
 from monitor.model import EventDate, Precision
-from monitor.textnorm import normalize
+from monitor.judge.textnorm import normalize
 
 SATURDAY = date(2023, 3, 4)
 

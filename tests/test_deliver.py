@@ -15,7 +15,7 @@ import pytest
 import smtpserver
 from smtpserver import HOST, SmtpTestServer
 
-from monitor.deliver import (
+from monitor.mail.transport import (
     OutboxFolderSender,
     RecipientRefused,
     SmtpSender,
@@ -24,7 +24,7 @@ from monitor.deliver import (
     make_sender,
     parse_smtp_url,
 )
-from monitor.digest import render_digest
+from monitor.digest.render import render_digest
 from monitor.errors import ConfigError, DeliveryError
 from monitor.model import Digest, DigestDevelopment, EventDate, Report, Subscriber
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from monitor import delivery
 from monitor.config import Config, load_config
-from monitor.deliver import OutboxFolderSender, SmtpSender, SmtpSettings
+from monitor.mail.transport import OutboxFolderSender, SmtpSender, SmtpSettings
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
 from monitor.store import outbox
 from monitor.store.db import open_engine, upgrade

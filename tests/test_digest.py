@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from jinja2 import Environment, PackageLoader
 
-from monitor.digest import (
+from monitor.digest.render import (
     SUBJECT_MAX,
     format_event_date,
     make_environment,
@@ -373,7 +373,7 @@ def test_markup_in_feed_text_is_escaped_in_html() -> None:
 
 
 def test_autoescape_holds_even_with_an_environment_that_disables_it() -> None:
-    env = Environment(loader=PackageLoader("monitor", "templates"), autoescape=False)
+    env = Environment(loader=PackageLoader("monitor.digest", "templates"), autoescape=False)
     hostile = kem_sokha_conviction(summary=f"Sentenced {SCRIPT}")
     _, html = parts(render_digest(make_digest(hostile), sender=SENDER, env=env))
     assert "<script" not in html and "&lt;script&gt;" in html

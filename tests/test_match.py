@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
-from monitor.match import Matcher, MatchResult
+from monitor.judge.match import Matcher, MatchResult
 from monitor.model import Entry
 from monitor.parse import parse_feed
 

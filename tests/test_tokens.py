@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from monitor.errors import MonitorError
-from monitor.tokens import InvalidToken, sign_unsubscribe, verify_unsubscribe
+from monitor.mail.tokens import InvalidToken, sign_unsubscribe, verify_unsubscribe
 
 SECRET = b"s" * 32
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from monitor.store import outbox
 from monitor.store.db import open_engine, upgrade
-from monitor.tokens import sign_unsubscribe
+from monitor.mail.tokens import sign_unsubscribe
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
 SECRET = b"k" * 32

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from monitor.classify import Candidate, Reading
-from monitor.dates import period_end
-from monitor.match import MatchResult
+from monitor.judge.classify import Candidate, Reading
+from monitor.judge.dates import period_end
+from monitor.judge.match import MatchResult
 from monitor.model import (
     TYPE_FAMILY,
     Development,

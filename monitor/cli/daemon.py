@@ -1,4 +1,4 @@
-"""Commands that poll feeds: run, poll, status, feeds test (issue: the polling daemon)."""
+"""`monitor run|poll|status|feeds test`: the commands that poll feeds."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import State, reports_errors, user_agent
+from monitor import fetch, pipeline, scan
+from monitor.cli._common import State, reports_errors, user_agent
+from monitor.daemon import Daemon, build_context, open_store
 from monitor.errors import MonitorError
-
-
-def register(cli: click.Group) -> None:
-    """Add this module's commands to the `monitor` group."""
-    cli.add_command(run_command)
-    cli.add_command(poll_command)
-    cli.add_command(status_command)
-    cli.add_command(feeds_group)
+from monitor.judge.verdict import load_judge
+from monitor.logs import setup_logging
+from monitor.parse import parse_feed
+from monitor.store import feeds as feed_store
+from monitor.store.db import is_current, open_engine, upgrade
+from monitor.store.judgements import seed_baseline, stored_judgements
 
 
 @click.command("run")
@@ -30,9 +30,6 @@ def run_command(state: State) -> None:
     Editing config/ or baseline/ takes effect without a restart; a config that fails
     validation is refused (logged with file, line and reason) and the running one stays.
     """
-    from monitor.daemon import Daemon
-    from monitor.logs import setup_logging
-
     setup_logging(state.verbose)
     config = state.config
     sys.exit(asyncio.run(Daemon(config, user_agent(config)).run()))
@@ -44,10 +41,6 @@ def run_command(state: State) -> None:
 @reports_errors
 def poll_command(state: State, once: bool) -> None:
     """Poll every enabled feed once (the daemon's code path), then print a summary."""
-    from monitor import pipeline
-    from monitor.daemon import build_context, open_store
-    from monitor.store import feeds as feed_store
-
     config = state.config
     engine = open_store(config)
     names = [f.name for f in config.feeds if f.enabled]
@@ -90,9 +83,6 @@ def _when(moment: datetime | None) -> str:
 @reports_errors
 def status_command(state: State) -> None:
     """Per feed: last success, last error, next poll, entries stored; then totals."""
-    from monitor.store import feeds as feed_store
-    from monitor.store.db import open_engine, upgrade
-
     config = state.config
     engine = open_engine(config.settings.database_url)
     try:
@@ -144,12 +134,6 @@ def feeds_test(state: State, url_or_name: str) -> None:
 
     Stores nothing: entries are judged against the database in memory only.
     """
-    from monitor import fetch, scan
-    from monitor.judge import load_judge
-    from monitor.parse import parse_feed
-    from monitor.store.db import is_current, open_engine, upgrade
-    from monitor.store.judgements import seed_baseline
-
     config = state.config
     feed = next((f for f in config.feeds if f.name.casefold() == url_or_name.casefold()), None)
     url = feed.url if feed is not None else url_or_name
@@ -182,8 +166,6 @@ def feeds_test(state: State, url_or_name: str) -> None:
             seed_baseline(engine, config.cases)
         judge = load_judge(engine, config.subjects, dict(config.cases))
         ordered = scan.publication_order(scan.unique_entries(parsed.entries))
-        from monitor.store.judgements import stored_judgements
-
         seen = stored_judgements(engine, (e.id for e in ordered))
     finally:
         engine.dispose()

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from monitor import lexicon
+from monitor.judge import lexicon
 from monitor.model import EventDate, Precision
 
 

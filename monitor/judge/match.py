@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from monitor.model import Case, Entry, Mention, Subject
-from monitor.textnorm import continues_khmer_cluster, is_khmer, normalize
+from monitor.judge.textnorm import continues_khmer_cluster, is_khmer, normalize
 
 FIELDS = ("title", "summary", "content")
 

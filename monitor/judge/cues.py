@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from monitor import lexicon
-from monitor.dates import DateMention
+from monitor.judge import lexicon
+from monitor.judge.dates import DateMention
 from monitor.model import DEVELOPMENT_TYPES
-from monitor.textnorm import KHMER_CHARS, normalize
+from monitor.judge.textnorm import KHMER_CHARS, normalize
 
 _SENTENCE_END = re.compile(
     r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"

@@ -318,7 +318,7 @@ def _list_items(items: list[str], more: int) -> str:
 def make_environment() -> Environment:
     """The Jinja environment for the package templates, HTML autoescaped."""
     env = Environment(
-        loader=PackageLoader("monitor", "templates"),
+        loader=PackageLoader("monitor.digest", "templates"),
         autoescape=select_autoescape(
             enabled_extensions=("html", "html.j2"), default_for_string=True, default=False
         ),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from monitor.cues import (
+from monitor.judge.cues import (
     PRECEDENCE,
     asks,
     assign_dates,
@@ -24,8 +24,8 @@ from monitor.cues import (
     sentences,
     speaker_clause,
 )
-from monitor.dates import DateMention, find_dates, period_end
-from monitor.match import MatchResult
+from monitor.judge.dates import DateMention, find_dates, period_end
+from monitor.judge.match import MatchResult
 from monitor.model import Case, Development, EventDate, Precision, Subject
 
 # Sentences after this many in summary+content are background far more often than news.

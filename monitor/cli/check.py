@@ -1,0 +1,27 @@
+"""`monitor config check`: validate config/ and baseline/."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli._common import State, reports_errors
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect and validate the configuration."""
+
+
+@config_group.command("check")
+@click.pass_obj
+@reports_errors
+def config_check(state: State) -> None:
+    """Validate config/ and baseline/; list every problem with file, line and reason."""
+    config = state.config
+    events = sum(len(c.events) for c in config.cases.values())
+    watched = sum(1 for s in config.subjects if s.is_watched)
+    click.echo(
+        f"ok: {len(config.watchlists)} watchlist(s), {watched} subjects ({len(config.subjects) - watched} others), "
+        f"{len(config.cases)} cases, {events} baseline events, {len(config.feeds)} feeds, "
+        f"{len(config.subscribers)} subscribers"
+    )
