@@ -117,7 +117,7 @@ def main() -> None:
 
     from monitor.config import FeedConfig, load_config
     from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
-    from monitor.judge.verdict import load_judge
+    from monitor.memory import load_judge
     from monitor.pipeline import PollContext
     from monitor.store import feeds as feed_store
     from monitor.store.db import open_engine, upgrade

@@ -40,7 +40,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from monitor.config import load_config  # noqa: E402
-from monitor.judge.verdict import Judge, load_judge  # noqa: E402
+from monitor.judge.order import publication_order, unique_entries
+from monitor.judge.verdict import Judge  # noqa: E402
+from monitor.memory import load_judge  # noqa: E402
 from monitor.model import Case, Subject  # noqa: E402
 from monitor.parse import parse_feed  # noqa: E402
 
@@ -235,7 +237,7 @@ def whole_scan(folder: Path, subjects: list[Subject], cases: dict[str, Case]) ->
     seed_baseline(engine, cases)
     report = scan.ScanReport()
     entries = scan.read_entries([str(folder)], lambda url: (b"", {}), report, lambda message: None)
-    ordered = scan.publication_order(scan.unique_entries(entries))
+    ordered = publication_order(unique_entries(entries))
     judge = load_judge(engine, subjects, cases)
     results = scan.judge_entries(engine, judge, ordered, datetime.now(UTC))
     scan.write_results(results, io.StringIO(), report)
@@ -287,9 +289,8 @@ def main() -> None:
         del bodies
 
         # (b) judge: match + classify + diff (the Judge is built outside the timing)
-        from monitor import scan
 
-        ordered = scan.publication_order(parsed)
+        ordered = publication_order(parsed)
         started = time.perf_counter()
         known = [e for case in cases.values() for e in case.events]
         judge = Judge(subjects, cases, known)

@@ -38,11 +38,11 @@ from monitor.fetch import (
     TooLarge,
     fetch_feed,
 )
+from monitor.judge.order import publication_order, unique_entries
 from monitor.judge.verdict import Judge
 from monitor.logs import log_event
 from monitor.model import Entry, Judgement, KnownEvent
 from monitor.parse import ParsedFeed, parse_feed
-from monitor.scan import publication_order, unique_entries
 from monitor.store import feeds as feed_store
 from monitor.store.judgements import StoredEntry, save_judgements
 
@@ -59,7 +59,7 @@ ADAPTIVE_WEEKS = 4
 class PollContext:
     """What polling needs, handed in by the caller (daemon, `poll --once`, a test, a benchmark).
 
-    `judge_factory` builds a Judge from the database (judge.load_judge); the Judge is shared
+    `judge_factory` builds a Judge from the database (memory.load_judge); the Judge is shared
     by all feeds and used by one feed at a time. `on_stored` receives what each feed stored,
     inside the same worker, before the feed's validators are saved.
     """

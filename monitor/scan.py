@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -79,29 +79,6 @@ def read_entries(
             warn(f"warning: {source}: feed is malformed, kept {len(parsed.entries)} entries ({parsed.problem})")
         collected.extend(parsed.entries)
     return collected
-
-
-def unique_entries(entries: Iterable[Entry]) -> list[Entry]:
-    """Drop repeats of one entry, keeping the first: same key, same link, or the same
-    content twice in one feed. The same text from two outlets is kept (and judged a
-    duplicate): that is a second source for the story, which the digest lists."""
-    seen: set[str] = set()
-    out: list[Entry] = []
-    for entry in entries:
-        keys = {f"key:{entry.key}", f"hash:{entry.feed or entry.source}:{entry.content_hash}"}
-        if entry.link:
-            keys.add(f"link:{entry.link}")
-        if keys & seen:
-            continue
-        seen |= keys
-        out.append(entry)
-    return out
-
-
-def publication_order(entries: list[Entry]) -> list[Entry]:
-    """Oldest publication first; undated entries last, in the order they were read."""
-    far = datetime.max.replace(tzinfo=UTC)
-    return sorted(entries, key=lambda e: e.published or far)
 
 
 def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datetime) -> list[Judgement]:

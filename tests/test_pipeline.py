@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from monitor.config import FeedConfig, Settings, load_config
 from monitor.fetch import FetchLimits, HostLimiter, make_client
-from monitor.judge.verdict import load_judge
+from monitor.memory import load_judge
 from monitor.pipeline import PollContext, PollOutcome, poll_all, poll_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 
-from monitor import fetch, pipeline, scan
+from monitor import fetch, pipeline
 from monitor.cli._common import State, reports_errors, user_agent
 from monitor.daemon import Daemon, build_context, open_store
 from monitor.errors import MonitorError
-from monitor.judge.verdict import load_judge
+from monitor.judge.order import publication_order, unique_entries
 from monitor.logs import setup_logging
+from monitor.memory import load_judge
 from monitor.parse import parse_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import is_current, open_engine, upgrade
@@ -165,7 +166,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
             upgrade(engine)
             seed_baseline(engine, config.cases)
         judge = load_judge(engine, config.subjects, dict(config.cases))
-        ordered = scan.publication_order(scan.unique_entries(parsed.entries))
+        ordered = publication_order(unique_entries(parsed.entries))
         seen = stored_judgements(engine, (e.id for e in ordered))
     finally:
         engine.dispose()

@@ -9,7 +9,8 @@ import click
 
 from monitor import scan
 from monitor.cli._common import State, reports_errors, url_reader
-from monitor.judge.verdict import load_judge
+from monitor.judge.order import publication_order, unique_entries
+from monitor.memory import load_judge
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import seed_baseline
 
@@ -36,7 +37,7 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
             click.echo(f"monitor: {message}", err=True)
 
         entries = scan.read_entries(sources, url_reader(config), report, warn)
-        ordered = scan.publication_order(scan.unique_entries(entries))
+        ordered = publication_order(unique_entries(entries))
         judge = load_judge(engine, config.subjects, dict(config.cases))
         results = scan.judge_entries(engine, judge, ordered, now)
         scan.write_results(results, sys.stdout, report)

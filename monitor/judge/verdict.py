@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine
-
 from monitor.judge.classify import Classifier
 from monitor.judge.diff import Decision, KnownEvents, decide, remember, story_text
 from monitor.judge.match import Matcher, MatchResult
-from monitor.model import Case, Entry, Judgement, KnownEvent, Subject, Verdict
-from monitor.store.judgements import load_known_events, recent_stories
 from monitor.judge.textnorm import normalize
+from monitor.model import Case, Entry, Judgement, KnownEvent, Subject, Verdict
 
 
 class Judge:
@@ -90,14 +87,3 @@ def _why(match: MatchResult, decision: Decision) -> list[str]:
     if decision.reason:
         reasons.append(f"verdict: {decision.reason}")
     return reasons
-
-
-def load_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
-    """A Judge that knows the baseline and everything this database has seen."""
-    judge = Judge(subjects, cases, load_known_events(engine))
-    for row in recent_stories(engine):
-        published = row["published"]
-        day = published.date() if isinstance(published, datetime) else datetime.now(UTC).date()
-        root = str(row["duplicate_of"] or row["entry_key"])
-        judge.remember_story(str(row["entry_key"]), root, row["people"], day, str(row["title"]), str(row["summary"]))  # type: ignore[arg-type]
-    return judge

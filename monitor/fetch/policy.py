@@ -1,14 +1,4 @@
-"""Fetch owns getting one feed's bytes over HTTP: conditional GET, redirects, limits, errors.
-
-It knows nothing of parsing or storage. The caller hands it an `httpx.AsyncClient` (built by
-`make_client`), what it knows of the feed (`FetchRequest`) and the limits to enforce
-(`FetchLimits`); it returns a `FetchResult` ("ok", "not_modified" or "gone") or raises a
-`FetchError`:
-
-    FetchError            any network, HTTP status or scheme trouble (the message names the feed)
-     ├── TooLarge         the body went past FetchLimits.max_bytes (after decompression)
-     ├── RedirectLoop     redirects came back to a URL already seen, or went past max_redirects
-     └── RetryLater       429 or 503; `retry_after` holds the server's Retry-After in seconds
+"""One feed fetched over HTTP: conditional GET, which statuses and redirects mean what, limits, errors.
 
 Lower libraries' exceptions (httpx, ssl, OSError, the decompressors) become a FetchError in
 one place, `_errors_as_fetch_error`, raised `from` the original.
@@ -17,11 +7,10 @@ one place, `_errors_as_fetch_error`, raised `from` the original.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -31,48 +20,22 @@ from typing import Literal
 import httpx
 
 from monitor.errors import FetchError
-
-try:  # httpx[brotli] installs it; without it we simply do not offer "br".
-    import brotli  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover
-    brotli = None
-
-__all__ = [
-    "FetchLimits",
-    "FetchRequest",
-    "FetchResult",
-    "HostLimiter",
-    "RedirectLoop",
-    "RetryLater",
-    "TooLarge",
-    "fetch_feed",
-    "make_client",
-    "make_client_pool",
-    "ClientPool",
-    "parse_retry_after",
-]
+from monitor.fetch.decode import brotli, drain, read_capped
+from monitor.fetch.pool import HostLimiter, host_slot
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
 # RFC 9110 15.4: the redirects that carry a Location to follow. 300 and 305 are not followed.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
 # 301 and 308 are permanent (RFC 9110 15.4.2, 15.4.9): "the client ought to change" its link.
 PERMANENT_REDIRECTS = frozenset({301, 308})
-# Decompressed output is produced at most this much at a time, so a compression bomb costs
-# one chunk of memory before the size cap stops it, not the whole inflated body.
-_DECODE_CHUNK = 64 * 1024
-_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
-)
-_ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
+
+
 # Headers that describe the wire form of the body, false once we hand back decoded bytes.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-
-
-class TooLarge(FetchError):
-    """The feed's body is larger than FetchLimits.max_bytes."""
-
-    hint = "raise the size limit for this feed if the feed is really that large"
 
 
 class RedirectLoop(FetchError):
@@ -128,101 +91,6 @@ class FetchLimits:
     connect_timeout: float = 10
     read_timeout: float = 20
     total_timeout: float = 60
-
-
-class HostLimiter:
-    """Caps requests in flight per host and overall, so no one server gets hammered.
-
-    The host slot is taken before the global one, so a request queued behind a busy host
-    does not hold a global slot that a request to an idle host could use.
-    """
-
-    def __init__(self, per_host: int = 2, total: int = 50) -> None:
-        if per_host < 1 or total < 1:
-            raise ValueError("HostLimiter needs per_host >= 1 and total >= 1")
-        self.per_host = per_host
-        self.total = total
-        self._global = asyncio.Semaphore(total)
-        self._hosts: dict[str, tuple[asyncio.Semaphore, int]] = {}
-
-    @asynccontextmanager
-    async def slot(self, url: str | httpx.URL) -> AsyncIterator[None]:
-        host = httpx.URL(url).host.lower()
-        semaphore, users = self._hosts.get(host, (None, 0))
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self.per_host)
-        self._hosts[host] = (semaphore, users + 1)
-        try:
-            async with semaphore, self._global:
-                yield
-        finally:
-            # Forget idle hosts so a long-running daemon does not keep one per host ever seen.
-            semaphore, users = self._hosts[host]
-            if users == 1:
-                del self._hosts[host]
-            else:
-                self._hosts[host] = (semaphore, users - 1)
-
-
-def make_client(
-    user_agent: str,
-    *,
-    max_connections: int = 50,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """An AsyncClient for fetch_feed; the caller owns it and must close it (`async with`).
-
-    `user_agent` should name the project and a contact URL, so a server operator who sees
-    our polls can tell who we are and how to reach us.
-    """
-    return httpx.AsyncClient(
-        headers={
-            "User-Agent": user_agent,
-            "Accept": _ACCEPT,
-            # We decode these ourselves, in bounded steps (see _Decoder).
-            "Accept-Encoding": _ACCEPT_ENCODING,
-        },
-        # We follow redirects ourselves to cap them, detect loops and spot permanent moves.
-        follow_redirects=False,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-        transport=transport,
-        # Proxies and CA bundles come from config, not from the environment (STYLE.md).
-        trust_env=False,
-    )
-
-
-class ClientPool:
-    """Several AsyncClients, each feed always on the same one.
-
-    httpcore's pool bookkeeping grows with the connections in one pool (PERFORMANCE.md: one
-    client of 50 connections does ~760 conditional GETs/s, five of ten ~1,700), so the
-    connections are spread over a few small pools. Politeness per host is HostLimiter's job.
-    """
-
-    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
-        self.clients = clients
-
-    def pick(self, key: str) -> httpx.AsyncClient:
-        return self.clients[zlib.crc32(key.encode()) % len(self.clients)]
-
-    async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
-
-    async def __aenter__(self) -> ClientPool:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-def make_client_pool(user_agent: str, *, max_connections: int = 50, per_client: int = 10) -> ClientPool:
-    """`max_connections` in all, `per_client` at most in each client's pool."""
-    count = max(1, -(-max_connections // per_client))
-    share = max(1, max_connections // count)
-    return ClientPool([make_client(user_agent, max_connections=share) for _ in range(count)])
 
 
 async def fetch_feed(
@@ -298,7 +166,7 @@ async def _follow(
     seen = [url]
     all_permanent = True
     while True:
-        async with _slot(limiter, url):
+        async with host_slot(limiter, url):
             if deadline.when() is None:
                 deadline.reschedule(asyncio.get_running_loop().time() + limits.total_timeout)
             req = client.build_request("GET", url, headers=headers, timeout=timeout)
@@ -325,27 +193,10 @@ async def _follow(
                     continue
                 result = await _final(request, response, limits)
             finally:
-                await _drain(response)
+                await drain(response)
                 await response.aclose()
         permanent = str(url) if len(seen) > 1 and all_permanent else None
         return replace(result, permanent_url=permanent)
-
-
-async def _drain(response: httpx.Response, cap: int = 64 * 1024) -> None:
-    """Read what is left of a small body (a 304's nothing, a redirect's note) so the
-    connection goes back to the pool: httpcore closes one whose response was not read to
-    the end, and a poll of unchanged feeds would then pay a new TCP connection per feed."""
-    if response.is_stream_consumed or response.is_closed:
-        return
-    length = response.headers.get("Content-Length")
-    if length is not None and (not length.isdigit() or int(length) > cap):
-        return
-    with contextlib.suppress(httpx.HTTPError):
-        read = 0
-        async for chunk in response.aiter_raw():
-            read += len(chunk)
-            if read > cap:
-                return
 
 
 async def _final(
@@ -378,7 +229,7 @@ async def _final(
         )
     if not 200 <= code < 300:
         raise FetchError(feed, f"HTTP {code} {response.reason_phrase}")
-    body = await _read_capped(feed, response, limits.max_bytes)
+    body = await read_capped(feed, response, limits.max_bytes)
     return FetchResult(
         feed=feed,
         status="ok",
@@ -389,77 +240,6 @@ async def _final(
         last_modified=response.headers.get("Last-Modified"),
         retry_after=retry_after,
     )
-
-
-async def _read_capped(feed: str, response: httpx.Response, max_bytes: int) -> bytes:
-    """Read and decode the body, stopping as soon as it passes max_bytes."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise TooLarge(feed, f"body of {int(declared)} bytes is over the {max_bytes}-byte limit")
-    # Content-Length can lie or be absent (chunked), and is the compressed size: count
-    # the decoded bytes as they come.
-    decoder = _Decoder(response.headers.get("Content-Encoding", ""), feed)
-    parts: list[bytes] = []
-    size = 0
-    async for raw in response.aiter_raw():
-        for piece in decoder.decode(raw):
-            size += len(piece)
-            if size > max_bytes:
-                raise TooLarge(feed, f"body is over the {max_bytes}-byte limit (read {size})")
-            parts.append(piece)
-    for piece in decoder.flush():
-        size += len(piece)
-        if size > max_bytes:
-            raise TooLarge(feed, f"body is over the {max_bytes}-byte limit (read {size})")
-        parts.append(piece)
-    return b"".join(parts)
-
-
-class _Decoder:
-    """Undo Content-Encoding (RFC 9110 8.4) yielding at most _DECODE_CHUNK bytes a step.
-
-    httpx's own decoders inflate a whole network chunk at once, so a small compressed
-    chunk can become hundreds of megabytes before any size check sees it.
-    """
-
-    def __init__(self, header: str, feed: str) -> None:
-        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1:
-            raise FetchError(feed, f"stacked Content-Encoding {header!r} is not supported")
-        self.coding = codings[0] if codings else ""
-        if self.coding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        elif self.coding == "deflate":
-            # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
-            self._first = True
-        elif self.coding == "br" and brotli is not None:
-            self._brotli = brotli.Decompressor()
-        elif self.coding:
-            raise FetchError(feed, f"unsupported Content-Encoding {header!r}")
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        if not self.coding:
-            yield data
-        elif self.coding == "br":
-            yield self._brotli.process(data, output_buffer_limit=_DECODE_CHUNK)
-            while not self._brotli.can_accept_more_data():
-                yield self._brotli.process(b"", output_buffer_limit=_DECODE_CHUNK)
-        else:
-            if self.coding == "deflate" and self._first and data:
-                self._first = False
-                try:
-                    zlib.decompressobj(zlib.MAX_WBITS).decompress(data[:64], 1)
-                except zlib.error:
-                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            yield self._zlib.decompress(data, _DECODE_CHUNK)
-            while self._zlib.unconsumed_tail:
-                yield self._zlib.decompress(self._zlib.unconsumed_tail, _DECODE_CHUNK)
-
-    def flush(self) -> Iterator[bytes]:
-        if self.coding and self.coding != "br":
-            yield self._zlib.flush()
 
 
 def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
@@ -509,12 +289,3 @@ def _check_scheme(feed: str, url: str) -> None:
 def _public_headers(response: httpx.Response) -> Mapping[str, str]:
     # httpx lowercases keys and joins repeated headers with ", " (RFC 9110 5.3).
     return MappingProxyType({k: v for k, v in response.headers.items() if k not in _WIRE_HEADERS})
-
-
-@asynccontextmanager
-async def _slot(limiter: HostLimiter | None, url: httpx.URL) -> AsyncIterator[None]:
-    if limiter is None:
-        yield
-    else:
-        async with limiter.slot(url):
-            yield

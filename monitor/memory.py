@@ -1,0 +1,26 @@
+"""The judge's memory: a Judge that knows the baseline and everything a database has seen.
+
+The judge and the store never import each other; this composer reads one and builds the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from monitor.judge.verdict import Judge
+from monitor.model import Case, Subject
+from monitor.store.judgements import load_known_events, recent_stories
+
+
+def load_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
+    """A Judge that knows the baseline and everything this database has seen."""
+    judge = Judge(subjects, cases, load_known_events(engine))
+    for row in recent_stories(engine):
+        published = row["published"]
+        day = published.date() if isinstance(published, datetime) else datetime.now(UTC).date()
+        root = str(row["duplicate_of"] or row["entry_key"])
+        judge.remember_story(str(row["entry_key"]), root, row["people"], day, str(row["title"]), str(row["summary"]))  # type: ignore[arg-type]
+    return judge
