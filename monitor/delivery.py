@@ -38,8 +38,9 @@ from monitor.errors import DeliveryError
 from monitor.mail.tokens import sign_unsubscribe
 from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.model import Digest, DigestDevelopment, Subscriber
-from monitor.store import outbox
-from monitor.store.outbox import DigestRow, subscriber_key, utc
+from monitor.store import digest_rows, digests, outbox, suppressions
+from monitor.store.digests import DigestRow
+from monitor.store.shared import subscriber_key, utc
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +161,12 @@ class Composer:
         wanted = list(dict.fromkeys(ids))
         missing = [i for i in wanted if i not in self._developments]
         if missing:
-            self._developments.update(outbox.load_developments(self.engine, missing, self._titles))
+            self._developments.update(digest_rows.load_developments(self.engine, missing, self._titles))
         return tuple(self._developments[i] for i in wanted if i in self._developments)
 
     def digest(self, subscriber: Subscriber, period: str, development_ids: Iterable[int],
                entry_ids: Iterable[int]) -> Digest:
-        coverage = outbox.load_coverage(self.engine, entry_ids) if subscriber.coverage else []
+        coverage = digest_rows.load_coverage(self.engine, entry_ids) if subscriber.coverage else []
         return Digest(
             subscriber=subscriber,
             period=period,
@@ -188,8 +189,8 @@ def preview(engine: Engine, config: Config, subscriber: Subscriber, now: datetim
     now = utc(now)
     development_ids: list[int] = []
     entry_ids: list[int] = []
-    for row in outbox.open_digests(engine, subscriber.email):
-        more = outbox.digest_items(engine, row.id)
+    for row in digests.open_digests(engine, subscriber.email):
+        more = digests.digest_items(engine, row.id)
         development_ids += more[0]
         entry_ids += more[1]
     more = outbox.unclaimed_items(engine, subscriber.email)
@@ -199,7 +200,7 @@ def preview(engine: Engine, config: Config, subscriber: Subscriber, now: datetim
         first = min(development_ids, default=None)
         period = f"immediate:{first}" if first is not None else "immediate"
     else:
-        stored = outbox.next_digest_at(engine, subscriber.email)
+        stored = digests.next_digest_at(engine, subscriber.email)
         period = period_of(subscriber, stored if stored and stored >= now else next_slot(subscriber, now))
     composer = Composer(engine, config, now)
     digest = composer.digest(subscriber, period, development_ids, entry_ids)
@@ -215,10 +216,10 @@ def _claim(engine: Engine, config: Config, subscriber: Subscriber, base: str, no
     for n in range(1, 100):
         period = base if n == 1 else f"{base}#{n}"
         mid = message_id(subscriber.email, period, config.settings.sender)
-        row = outbox.claim_digest(engine, subscriber.email, period, mid, now, coverage=coverage)
+        row = digests.claim_digest(engine, subscriber.email, period, mid, now, coverage=coverage)
         if row is not None:
             return row
-        if not outbox.period_taken(engine, subscriber.email, period):
+        if not digests.period_taken(engine, subscriber.email, period):
             return None  # nothing pending to claim
     return None
 
@@ -242,20 +243,20 @@ def claim_due(engine: Engine, config: Config, subscriber: Subscriber, pending: t
             return None
         base = f"immediate:{min(dev_ids)}" if dev_ids else f"immediate:e{min(entry_ids)}"
         return _claim(engine, config, subscriber, base, now, coverage=True)
-    stored = outbox.next_digest_at(engine, subscriber.email)
+    stored = digests.next_digest_at(engine, subscriber.email)
     if stored is None or next_slot(subscriber, stored) != stored:
         # First sight, or the subscriber's time, zone or frequency changed since.
         stored = next_slot(subscriber, min(stored or now, now))
-        outbox.set_next_digest_at(engine, subscriber.email, stored)
+        digests.set_next_digest_at(engine, subscriber.email, stored)
     due = stored <= now
     if not (due or force) or not has_work:
         if due:
-            outbox.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK))
+            digests.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK))
         return None
     base = period_of(subscriber, latest_slot(subscriber, now) if due else now)
     row = _claim(engine, config, subscriber, base, now, coverage=wants_coverage)
     if due:
-        outbox.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK),
+        digests.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK),
                                   last_period=row.period if row else None)
     return row
 
@@ -274,10 +275,10 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
     now = utc(now)
     report = DeliveryReport()
     only = {subscriber_key(e) for e in emails} if emails is not None else None
-    blocked = outbox.suppressed_emails(engine)
+    blocked = suppressions.suppressed_emails(engine)
     pending = outbox.pending_counts(engine)
     open_by_subscriber: dict[str, list[DigestRow]] = {}
-    for row in outbox.open_digests(engine):
+    for row in digests.open_digests(engine):
         open_by_subscriber.setdefault(row.subscriber, []).append(row)
 
     work: list[tuple[Subscriber, DigestRow]] = []
@@ -315,43 +316,43 @@ def _send_one(engine: Engine, composer: Composer, session: Session, subscriber: 
               row: DigestRow, now: datetime, force: bool, report: DeliveryReport) -> bool:
     """Attempt one digest; True when the server looks down and the run should stop."""
     attempt = row.attempts + 1
-    if not outbox.begin_attempt(engine, row.id, now, now + retry_delay(attempt), force=force):
+    if not digests.begin_attempt(engine, row.id, now, now + retry_delay(attempt), force=force):
         return False  # another process holds it, or it waits out its backoff
     try:
-        development_ids, entry_ids = outbox.digest_items(engine, row.id)
+        development_ids, entry_ids = digests.digest_items(engine, row.id)
         digest = composer.digest(subscriber, row.period, development_ids, entry_ids)
         message = composer.render(digest, row.message_id)
     except Exception as exc:  # a bad address or a bug for this subscriber stops only them
         log.exception("digest %s for %s: cannot compose", row.period, subscriber.email)
-        outbox.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
+        digests.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
         report.retrying.append((subscriber.email, str(exc)))
         return False
     try:
         session.send(message)
     except RecipientRefused as exc:
         log.warning("digest %s for %s: %s; address suppressed", row.period, subscriber.email, exc)
-        outbox.mark_failed(engine, row.id, str(exc))
-        outbox.suppress(engine, subscriber.email, "bounce", str(exc), now)
+        digests.mark_failed(engine, row.id, str(exc))
+        suppressions.suppress(engine, subscriber.email, "bounce", str(exc), now)
         report.failed.append((subscriber.email, str(exc)))
         return False
     except TransientDeliveryError as exc:
         log.warning("digest %s for %s: %s; retry in %s", row.period, subscriber.email, exc, retry_delay(attempt))
-        outbox.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
+        digests.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
         report.retrying.append((subscriber.email, str(exc)))
         return exc.code is None or exc.code == 421  # connection-level, not this recipient
     except DeliveryError as exc:
         # Login, sender or TLS refused: a settings problem for every digest, so stop the run;
         # a 5xx on DATA is about this message only. Either way it is retried after backoff.
         log.error("digest %s for %s: %s", row.period, subscriber.email, exc)
-        outbox.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
+        digests.mark_retry(engine, row.id, str(exc), now + retry_delay(attempt))
         report.retrying.append((subscriber.email, str(exc)))
         return "refused the message" not in str(exc)
     except Exception as exc:  # a bug in a sender must not lose the digest or stop the others
         log.exception("digest %s for %s: unexpected error", row.period, subscriber.email)
-        outbox.mark_retry(engine, row.id, repr(exc), now + retry_delay(attempt))
+        digests.mark_retry(engine, row.id, repr(exc), now + retry_delay(attempt))
         report.retrying.append((subscriber.email, repr(exc)))
         return False
-    outbox.mark_sent(engine, row.id, now)
+    digests.mark_sent(engine, row.id, now)
     report.sent.append(subscriber.email)
     return False
 
@@ -367,7 +368,7 @@ def next_wakeup(engine: Engine, config: Config, now: datetime) -> datetime | Non
             if pending.get(key, (0, 0))[0]:
                 times.append(now)
             continue
-        stored = outbox.next_digest_at(engine, key)
+        stored = digests.next_digest_at(engine, key)
         times.append(stored if stored is not None else next_slot(subscriber, now))
-    times += [r.next_attempt_at or now for r in outbox.open_digests(engine)]
+    times += [r.next_attempt_at or now for r in digests.open_digests(engine)]
     return min(times, default=None)

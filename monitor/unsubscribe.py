@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Engine
 
 from monitor.mail.tokens import InvalidToken, verify_unsubscribe
-from monitor.store import outbox
+from monitor.store import suppressions
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         email, scope = found
         try:
-            outbox.suppress(self.server.engine, email, "unsubscribe", f"one-click ({scope})", self.server.clock())
+            suppressions.suppress(self.server.engine, email, "unsubscribe", f"one-click ({scope})", self.server.clock())
         except Exception:
             log.exception("unsubscribe endpoint: cannot record the unsubscribe of %s", email)
             self._reply(503, _page("Try again", "<p>Could not record that just now; please try again.</p>"))

@@ -23,10 +23,10 @@ from monitor import delivery
 from monitor.config import Config, load_config
 from monitor.mail.transport import OutboxFolderSender, SmtpSender, SmtpSettings
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
-from monitor.store import outbox
+from monitor.store import digests, outbox, suppressions
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, save_judgements, seed_baseline
-from monitor.store.tables import digests
+from monitor.store.tables import digests as digests_table
 
 REPO = Path(__file__).resolve().parent.parent
 smtp_server = smtpserver.smtp_server  # the fixture
@@ -132,7 +132,7 @@ def test_three_frequencies_across_time_zones_with_the_clock_moved(
     assert len(to(smtp_server, "daily@example.org")) == 2
     assert len(to(smtp_server, "now@example.org")) == 2
     with engine.connect() as conn:
-        periods = sorted(conn.execute(select(digests.c.subscriber, digests.c.period)).all())
+        periods = sorted(conn.execute(select(digests_table.c.subscriber, digests_table.c.period)).all())
     assert [tuple(p) for p in periods] == [
         ("daily@example.org", "2023-03-04"), ("daily@example.org", "2023-03-05"),
         ("now@example.org", "immediate:1"), ("now@example.org", "immediate:2"),
@@ -156,7 +156,7 @@ def test_the_email_is_multipart_with_one_click_unsubscribe_and_grouped_sources(
     assert message["List-Unsubscribe"].startswith("<https://monitor.example.org/unsubscribe?token=")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     with engine.connect() as conn:
-        assert message["Message-ID"] == conn.execute(select(digests.c.message_id)).scalar()
+        assert message["Message-ID"] == conn.execute(select(digests_table.c.message_id)).scalar()
     text = message.get_body(("plain",)).get_content()
     assert text.index("VOD English") < text.index("RFA Khmer") < text.index("The Guardian")
     assert "Earlier in this case" in text and "19 January 2022" in text  # baseline context
@@ -180,7 +180,7 @@ def test_smtp_down_then_back_loses_nothing_and_sends_once(
     assert len(report.sent) == 2
     assert delivery.send_due(engine, config, sender, FRIDAY + timedelta(hours=5)).sent == []
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [p.email for p in people]
-    assert outbox.pending_counts(engine) == {} and outbox.open_digests(engine) == []
+    assert outbox.pending_counts(engine) == {} and digests.open_digests(engine) == []
 
 
 class Killed(BaseException):
@@ -229,7 +229,7 @@ def test_a_refused_address_fails_only_that_subscriber_and_is_suppressed(
     develop(engine, config, story("a"))
     report = delivery.send_due(engine, config, sender_for(smtp_server), FRIDAY)
     assert report.sent == ["now@example.org"] and [e for e, _ in report.failed] == ["bad@example.org"]
-    assert [(s.email, s.reason) for s in outbox.list_suppressions(engine)] == [("bad@example.org", "bounce")]
+    assert [(s.email, s.reason) for s in suppressions.list_suppressions(engine)] == [("bad@example.org", "bounce")]
     develop(engine, config, story("b", kind="appeal", summary="Kem Sokha appeals"))
     report = delivery.send_due(engine, config, sender_for(smtp_server), FRIDAY + timedelta(hours=1))
     assert report.sent == ["now@example.org"] and report.suppressed == ["bad@example.org"]

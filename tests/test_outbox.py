@@ -17,10 +17,10 @@ from scratch_postgres import scratch_schema
 from sqlalchemy import Engine, func, select
 
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
-from monitor.store import outbox
+from monitor.store import digest_rows, digests, outbox, suppressions
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import save_judgements
-from monitor.store.tables import digests
+from monitor.store.tables import digests as digests_table
 from monitor.store.tables import outbox as outbox_table
 
 NOW = datetime(2023, 3, 3, 10, tzinfo=UTC)
@@ -88,15 +88,15 @@ def test_promises_follow_cases_then_watchlists_then_everything(engine: Engine) -
 
 
 def test_a_suppressed_subscriber_is_promised_nothing(engine: Engine) -> None:
-    assert outbox.suppress(engine, "Gone@Example.org", "unsubscribe", "one-click", NOW)
-    assert not outbox.suppress(engine, "gone@example.org", "bounce", "550", NOW)  # first reason kept
+    assert suppressions.suppress(engine, "Gone@Example.org", "unsubscribe", "one-click", NOW)
+    assert not suppressions.suppress(engine, "gone@example.org", "bounce", "550", NOW)  # first reason kept
     stored = save_judgements(engine, [judged("a")], NOW)
     people = [Subscriber("gone@example.org"), Subscriber("here@example.org")]
     assert outbox.promise(engine, stored, people, WATCHLISTS, NOW) == 1
     assert [r[0] for r in rows(engine)] == ["here@example.org"]
-    assert [(s.email, s.reason) for s in outbox.list_suppressions(engine)] == [("gone@example.org", "unsubscribe")]
-    assert outbox.unsuppress(engine, "GONE@example.org")
-    assert outbox.suppressed_emails(engine) == set()
+    assert [(s.email, s.reason) for s in suppressions.list_suppressions(engine)] == [("gone@example.org", "unsubscribe")]
+    assert suppressions.unsuppress(engine, "GONE@example.org")
+    assert suppressions.suppressed_emails(engine) == set()
 
 
 def test_coverage_entries_go_only_to_subscribers_who_asked(engine: Engine) -> None:
@@ -114,46 +114,46 @@ def test_coverage_entries_go_only_to_subscribers_who_asked(engine: Engine) -> No
 def test_a_period_is_claimed_once_and_freezes_its_rows(engine: Engine) -> None:
     stored = save_judgements(engine, [judged("a")], NOW)
     outbox.promise(engine, stored, [Subscriber("one@example.org")], WATCHLISTS, NOW)
-    claim = outbox.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW)
+    claim = digests.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW)
     assert claim is not None and claim.status == "pending" and claim.attempts == 0
-    assert outbox.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW) is None
-    assert outbox.period_taken(engine, "one@example.org", "2023-03-03")
+    assert digests.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW) is None
+    assert digests.period_taken(engine, "one@example.org", "2023-03-03")
     # Nothing left to claim: no empty digest is created for another period.
-    assert outbox.claim_digest(engine, "one@example.org", "2023-03-04", "<n@x>", NOW) is None
-    assert not outbox.period_taken(engine, "one@example.org", "2023-03-04")
+    assert digests.claim_digest(engine, "one@example.org", "2023-03-04", "<n@x>", NOW) is None
+    assert not digests.period_taken(engine, "one@example.org", "2023-03-04")
     # A later promise does not join the claimed digest: it waits for the next one.
     later = save_judgements(engine, [judged("b", kind="appeal")], NOW)
     outbox.promise(engine, later, [Subscriber("one@example.org")], WATCHLISTS, NOW)
-    assert outbox.digest_items(engine, claim.id) == ([stored[0].development_id], [])
+    assert digests.digest_items(engine, claim.id) == ([stored[0].development_id], [])
     assert outbox.unclaimed_items(engine, "one@example.org") == ([later[0].development_id], [])
 
 
 def test_an_attempt_holds_a_lease_and_sent_marks_every_row(engine: Engine) -> None:
     stored = save_judgements(engine, [judged("a")], NOW)
     outbox.promise(engine, stored, [Subscriber("one@example.org")], WATCHLISTS, NOW)
-    claim = outbox.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW)
+    claim = digests.claim_digest(engine, "one@example.org", "2023-03-03", "<m@x>", NOW)
     assert claim is not None
     lease = NOW + timedelta(minutes=2)
-    assert outbox.begin_attempt(engine, claim.id, NOW, lease)
-    assert not outbox.begin_attempt(engine, claim.id, NOW, lease)  # someone is sending it
-    assert not outbox.begin_attempt(engine, claim.id, NOW, lease, force=True)  # in flight: not even forced
-    outbox.mark_retry(engine, claim.id, "451 try later", lease)
-    assert outbox.begin_attempt(engine, claim.id, NOW, lease, force=True)  # failed: --now may retry
-    assert outbox.begin_attempt(engine, claim.id, lease, lease + timedelta(minutes=4))  # lease over
-    outbox.mark_sent(engine, claim.id, lease)
-    assert not outbox.begin_attempt(engine, claim.id, lease + timedelta(days=1), lease + timedelta(days=2))
+    assert digests.begin_attempt(engine, claim.id, NOW, lease)
+    assert not digests.begin_attempt(engine, claim.id, NOW, lease)  # someone is sending it
+    assert not digests.begin_attempt(engine, claim.id, NOW, lease, force=True)  # in flight: not even forced
+    digests.mark_retry(engine, claim.id, "451 try later", lease)
+    assert digests.begin_attempt(engine, claim.id, NOW, lease, force=True)  # failed: --now may retry
+    assert digests.begin_attempt(engine, claim.id, lease, lease + timedelta(minutes=4))  # lease over
+    digests.mark_sent(engine, claim.id, lease)
+    assert not digests.begin_attempt(engine, claim.id, lease + timedelta(days=1), lease + timedelta(days=2))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(outbox_table).where(outbox_table.c.sent.is_(False))).scalar() == 0
-        row = conn.execute(select(digests.c.status, digests.c.attempts)).one()
+        row = conn.execute(select(digests_table.c.status, digests_table.c.attempts)).one()
     assert tuple(row) == ("sent", 3)
-    assert outbox.open_digests(engine) == []
+    assert digests.open_digests(engine) == []
 
 
 def test_schedule_is_recorded_per_subscriber(engine: Engine) -> None:
-    assert outbox.next_digest_at(engine, "one@example.org") is None
-    outbox.set_next_digest_at(engine, "One@example.org", NOW)
-    outbox.set_next_digest_at(engine, "one@example.org", NOW + timedelta(days=1), last_period="2023-03-03")
-    assert outbox.next_digest_at(engine, "one@example.org") == NOW + timedelta(days=1)
+    assert digests.next_digest_at(engine, "one@example.org") is None
+    digests.set_next_digest_at(engine, "One@example.org", NOW)
+    digests.set_next_digest_at(engine, "one@example.org", NOW + timedelta(days=1), last_period="2023-03-03")
+    assert digests.next_digest_at(engine, "one@example.org") == NOW + timedelta(days=1)
 
 
 def test_forgetting_a_subscriber_drops_unclaimed_promises(engine: Engine) -> None:
@@ -171,7 +171,7 @@ def test_developments_are_assembled_with_first_reporter_first(engine: Engine) ->
     duplicate_early = replace(duplicate_early, entry=replace(duplicate_early.entry, published=early, feed="",
                                                              link="https://www.rfa.org/khmer/c"))
     stored = save_judgements(engine, [(new, event), (duplicate_late, None), (duplicate_early, None)], NOW)
-    found = outbox.load_developments(engine, [stored[0].development_id], {"kem-sokha-treason": "Kem Sokha treason case"})
+    found = digest_rows.load_developments(engine, [stored[0].development_id], {"kem-sokha-treason": "Kem Sokha treason case"})
     development = found[stored[0].development_id]
     assert development.case_title == "Kem Sokha treason case"
     assert [r.outlet for r in development.reports] == ["Example News", "rfa.org", "Example News"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from monitor.mail.tokens import sign_unsubscribe
-from monitor.store import outbox
+from monitor.store import suppressions
 from monitor.store.db import open_engine, upgrade
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
@@ -44,7 +44,7 @@ def test_one_click_post_suppresses_the_subscriber(server: UnsubscribeServer, eng
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200
     assert "sophea@example.org" in response.text
-    (suppression,) = outbox.list_suppressions(engine)
+    (suppression,) = suppressions.list_suppressions(engine)
     assert (suppression.email, suppression.reason, suppression.created_at) == ("sophea@example.org", "unsubscribe", NOW)
     assert httpx.post(f"{server.url}/unsubscribe?token={token}").status_code == 200  # twice is fine
 
@@ -54,7 +54,7 @@ def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, engine: E
     response = httpx.get(f"{server.url}/unsubscribe?token={token}")
     assert response.status_code == 200
     assert '<form method="post"' in response.text and "sophea@example.org" in response.text
-    assert outbox.list_suppressions(engine) == []
+    assert suppressions.list_suppressions(engine) == []
 
 
 @pytest.mark.parametrize("token", [
@@ -67,7 +67,7 @@ def test_a_forged_token_is_refused(server: UnsubscribeServer, engine: Engine, to
     for method in ("GET", "POST"):
         response = httpx.request(method, f"{server.url}/unsubscribe", params={"token": token})
         assert response.status_code == 400
-    assert outbox.list_suppressions(engine) == []
+    assert suppressions.list_suppressions(engine) == []
 
 
 def test_other_paths_are_not_found(server: UnsubscribeServer) -> None:

@@ -8,7 +8,7 @@ from monitor.cli._common import State, open_database, reports_errors
 from monitor.config import add_subscriber, remove_subscriber
 from monitor.errors import MonitorError
 from monitor.model import Subscriber
-from monitor.store import outbox
+from monitor.store import outbox, shared, suppressions
 
 
 @click.group("subscribers")
@@ -23,7 +23,7 @@ def subscribers_list(state: State) -> None:
     config = state.config
     engine = open_database(config)
     try:
-        suppressed = {s.email: s for s in outbox.list_suppressions(engine)}
+        suppressed = {s.email: s for s in suppressions.list_suppressions(engine)}
     finally:
         engine.dispose()
     if not config.subscribers:
@@ -35,7 +35,7 @@ def subscribers_list(state: State) -> None:
         if s.frequency != "immediate":
             line += f" at {s.at} {s.timezone}"
         line += f"; follows {follows}" + ("; with coverage" if s.coverage else "")
-        stop = suppressed.get(outbox.subscriber_key(s.email))
+        stop = suppressed.get(shared.subscriber_key(s.email))
         if stop:
             line += f"  [SUPPRESSED: {stop.reason}]"
         click.echo(line)
@@ -76,7 +76,7 @@ def subscribers_add(state: State, email: str, name: str, watchlists: tuple[str, 
     click.echo(f"added {subscriber.email} ({frequency})")
     engine = open_database(config)
     try:
-        stop = {s.email: s for s in outbox.list_suppressions(engine)}.get(outbox.subscriber_key(email))
+        stop = {s.email: s for s in suppressions.list_suppressions(engine)}.get(shared.subscriber_key(email))
     finally:
         engine.dispose()
     if stop:

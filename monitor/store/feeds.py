@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete, exists, func, insert, select, update
 
 from monitor.model import Entry
+from monitor.store.shared import CHUNK, chunks, utc
 from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "update_edited",
 ]
 
-_CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
 
 
 class FeedLike(Protocol):
@@ -68,13 +68,6 @@ class FeedState:
     disabled_reason: str | None
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """An aware UTC datetime (SQLite hands back naive ones; we only ever store UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _state(row: Mapping[str, Any]) -> FeedState:
     return FeedState(
         name=row["name"],
@@ -91,11 +84,6 @@ def _state(row: Mapping[str, Any]) -> FeedState:
         problem=row["problem"],
         disabled_reason=row["disabled_reason"],
     )
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def sync_feeds(
@@ -117,7 +105,7 @@ def sync_feeds(
     with engine.begin() as conn:
         rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.interval_seconds)).mappings()}
         removed = sorted(set(rows) - set(wanted))
-        for chunk in _chunks(removed):
+        for chunk in chunks(removed):
             conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
         new_rows = []
         for name, feed in wanted.items():
@@ -238,7 +226,7 @@ def tombstoned(engine: Engine, keys: Iterable[str]) -> set[str]:
     wanted = list(dict.fromkeys(keys))
     found: set[str] = set()
     with engine.connect() as conn:
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             found.update(conn.execute(select(tombstones.c.entry_key).where(tombstones.c.entry_key.in_(chunk))).scalars())
     return found
 
@@ -248,7 +236,7 @@ def known_hashes(engine: Engine, keys: Iterable[str]) -> dict[str, str]:
     wanted = list(dict.fromkeys(keys))
     found: dict[str, str] = {}
     with engine.connect() as conn:
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             query = select(entries.c.entry_key, entries.c.content_hash).where(entries.c.entry_key.in_(chunk))
             found.update({row.entry_key: row.content_hash for row in conn.execute(query)})
     return found
@@ -295,8 +283,8 @@ def prune_entries(engine: Engine, *, before: datetime, now: datetime) -> int:
     pruned = 0
     with engine.begin() as conn:
         rows = list(conn.execute(query))
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
             keys = [r.entry_key for r in chunk]
             ids = [r.id for r in chunk]
             already = set(conn.execute(select(tombstones.c.entry_key).where(tombstones.c.entry_key.in_(keys))).scalars())

@@ -23,6 +23,7 @@ from monitor.model import (
     Source,
     Verdict,
 )
+from monitor.store.shared import chunks
 from monitor.store.tables import developments, entries, known_events, mentions
 
 
@@ -151,7 +152,7 @@ def save_judgements(
                     )
                 ).inserted_primary_key[0]
         missing = {j.duplicate_of for j, _ in judged if j.verdict is Verdict.DUPLICATE and j.duplicate_of} - dev_by_root.keys()
-        for chunk in _chunks(sorted(missing)):
+        for chunk in chunks(sorted(missing)):
             query = select(developments.c.first_entry_key, developments.c.id).where(developments.c.first_entry_key.in_(chunk))
             dev_by_root.update({row.first_entry_key: row.id for row in conn.execute(query)})
         rows = []
@@ -193,11 +194,6 @@ def save_judgements(
         if on_stored is not None:
             on_stored(conn, stored)
     return stored
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def judgement_from_row(entry: Entry, row: Mapping[str, object]) -> Judgement:

@@ -1,0 +1,77 @@
+"""What every store module needs: UTC datetimes back from SQL, transactions, insert-or-ignore, chunked IN lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar, overload
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+T = TypeVar("T")
+CHUNK = 500  # keys per IN (...) list: well under SQLite's 32766 bound parameters
+
+
+def subscriber_key(email: str) -> str:
+    """The form an email takes in our tables: trimmed, lower-cased."""
+    return email.strip().lower()
+
+
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+def utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC datetime (SQLite hands back naive ones: we only ever store UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def maybe_utc(moment: datetime | None) -> datetime | None:
+    return utc(moment)
+
+
+class begin:  # noqa: N801  (used as `with begin(x) as conn`)
+    """`with begin(x) as conn`: a transaction of our own on an Engine, or the caller's."""
+
+    def __init__(self, target: Connection | Engine) -> None:
+        self._target = target
+        self._context: Any = None
+
+    def __enter__(self) -> Connection:
+        if isinstance(self._target, Engine):
+            self._context = self._target.begin()
+            return self._context.__enter__()  # type: ignore[no-any-return]
+        return self._target
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+
+def insert_ignoring(conn: Connection, table: Any) -> Insert:
+    """INSERT that skips rows violating a UNIQUE constraint, in this dialect's words."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return table.insert().prefix_with("IGNORE")  # MySQL/MariaDB spelling
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
+    """Slices small enough for one IN (...) list."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def split_items(rows: Iterable[Any]) -> tuple[list[int], list[int]]:
+    development_ids, entry_ids = [], []
+    for development_id, entry_id in rows:
+        if development_id is not None:
+            development_ids.append(int(development_id))
+        elif entry_id is not None:
+            entry_ids.append(int(entry_id))
+    return development_ids, entry_ids
