@@ -28,59 +28,52 @@ class Precision(StrEnum):
     YEAR = "year"
 
 
-# Development types, in the order of precedence used when one sentence names several
-# ("upholds the conviction", "appeals the verdict", "released on bail after arrest": the
-# later stage of a case wins).
-DEVELOPMENT_TYPES: tuple[str, ...] = (
-    "pardon",
-    "appeal_ruling",
-    "acquittal",
-    "appeal",
-    "conviction",
-    "charges_dropped",
-    "death",
-    "attack",
-    "bail",
-    "release",
-    "ban_lifted",
-    "rehabilitation",
-    "ban",
-    "arrest",
-    "charge",
-    "summons",
-    "trial_resumed",
-    "trial_adjourned",
-    "trial_opened",
-    "hearing",
-    "exile",
-    "return",
-)
+@dataclass(frozen=True)
+class DevelopmentType:
+    """One kind of development: its id, the family it folds with, and what a digest says.
 
-# Types that the same story can be told as: one outlet says "freed", another "pardoned".
-TYPE_FAMILY: dict[str, str] = {
-    "conviction": "verdict",
-    "acquittal": "cleared",
-    "appeal_ruling": "appeal_ruling",
-    "pardon": "release",
-    "release": "release",
-    "bail": "release",
-    "charges_dropped": "cleared",  # "cleared" by one outlet, "charges dropped" by another
-    "ban_lifted": "rehabilitation",
-    "rehabilitation": "rehabilitation",
-    "ban": "ban",
-    "arrest": "arrest",
-    "charge": "charge",
-    "summons": "summons",
-    "trial_opened": "trial",
-    "trial_resumed": "trial",
-    "trial_adjourned": "adjourned",  # a postponement is news of its own, not another hearing
-    "hearing": "trial",
-    "appeal": "appeal",
-    "exile": "movement",  # "blocked from flying home" and "homecoming bid fails": one story
-    "return": "movement",
-    "attack": "attack",
-    "death": "death",
-}
+    Family: types that the same story can be told as ("freed" = "pardoned"; "cleared" =
+    "charges dropped"; "blocked from flying home" and "homecoming bid fails" are one story).
+    """
+
+    id: str
+    family: str
+    words: str
+
+
+# The one table of development types, in the order of precedence used when one sentence
+# names several ("upholds the conviction", "appeals the verdict", "released on bail after
+# arrest": the later stage of a case wins). Everything else is derived from it.
+DEVELOPMENT_TYPE_TABLE: tuple[DevelopmentType, ...] = (
+    DevelopmentType("pardon", family="release", words="pardoned"),
+    DevelopmentType("appeal_ruling", family="appeal_ruling", words="appeal ruling"),
+    DevelopmentType("acquittal", family="cleared", words="acquitted"),
+    DevelopmentType("appeal", family="appeal", words="appeal filed"),
+    DevelopmentType("conviction", family="verdict", words="convicted"),
+    DevelopmentType("charges_dropped", family="cleared", words="charges dropped"),
+    DevelopmentType("death", family="death", words="died"),
+    DevelopmentType("attack", family="attack", words="attacked"),
+    DevelopmentType("bail", family="release", words="released on bail"),
+    DevelopmentType("release", family="release", words="released"),
+    DevelopmentType("ban_lifted", family="rehabilitation", words="ban lifted"),
+    DevelopmentType("rehabilitation", family="rehabilitation", words="political rights restored"),
+    DevelopmentType("ban", family="ban", words="banned"),
+    DevelopmentType("arrest", family="arrest", words="arrested"),
+    DevelopmentType("charge", family="charge", words="charged"),
+    DevelopmentType("summons", family="summons", words="summoned"),
+    DevelopmentType("trial_resumed", family="trial", words="trial resumed"),
+    DevelopmentType("trial_adjourned", family="adjourned", words="trial adjourned"),
+    DevelopmentType("trial_opened", family="trial", words="trial opened"),
+    DevelopmentType("hearing", family="trial", words="hearing held"),
+    DevelopmentType("exile", family="movement", words="went into exile"),
+    DevelopmentType("return", family="movement", words="returned"),
+)
+DEVELOPMENT_TYPES: tuple[str, ...] = tuple(t.id for t in DEVELOPMENT_TYPE_TABLE)
+TYPE_FAMILY: dict[str, str] = {t.id: t.family for t in DEVELOPMENT_TYPE_TABLE}
+TYPE_WORDS: dict[str, str] = {t.id: t.words for t in DEVELOPMENT_TYPE_TABLE}
+
+# How many of a case's last known events a digest shows before a development, for context.
+CONTEXT_EVENTS = 3
 
 
 @dataclass(frozen=True)

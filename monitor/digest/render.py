@@ -25,6 +25,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor.errors import DeliveryError
 from monitor.model import (
+    CONTEXT_EVENTS,
+    TYPE_WORDS,
     Digest,
     DigestDevelopment,
     EventDate,
@@ -34,32 +36,6 @@ from monitor.model import (
 )
 
 SUBJECT_MAX = 120
-CONTEXT_EVENTS = 3
-
-TYPE_WORDS: dict[str, str] = {
-    "death": "died",
-    "attack": "attacked",
-    "conviction": "convicted",
-    "acquittal": "acquitted",
-    "appeal_ruling": "appeal ruling",
-    "pardon": "pardoned",
-    "charges_dropped": "charges dropped",
-    "release": "released",
-    "bail": "released on bail",
-    "ban_lifted": "ban lifted",
-    "rehabilitation": "political rights restored",
-    "ban": "banned",
-    "arrest": "arrested",
-    "charge": "charged",
-    "summons": "summoned",
-    "trial_opened": "trial opened",
-    "trial_resumed": "trial resumed",
-    "trial_adjourned": "trial adjourned",
-    "hearing": "hearing held",
-    "appeal": "appeal filed",
-    "exile": "went into exile",
-    "return": "returned",
-}
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, select
 
 from monitor.model import (
+    CONTEXT_EVENTS,
     DigestDevelopment,
     EventDate,
     KnownEvent,
@@ -23,8 +24,6 @@ from monitor.store.tables import (
     entries,
     known_events,
 )
-
-CONTEXT_EVENTS = 3
 
 
 def outlet_of(feed: str, link: str) -> str:
