@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
         started = time.perf_counter()
         if args.render_only:
-            composer = delivery.Composer(engine, config, now)
+            composer = delivery.Composer(engine, delivery.Audience.of(config), now)
             digests = 0
             for subscriber in config.subscribers:
                 dev_ids, entry_ids = outbox.unclaimed_items(engine, subscriber.email)

@@ -24,10 +24,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -35,6 +34,7 @@ from sqlalchemy import Engine
 from monitor.config import Config, ensure_secret
 from monitor.digest.render import make_environment, message_id, render_digest
 from monitor.errors import DeliveryError
+from monitor.mail.calendar import latest_slot, next_slot, period_of
 from monitor.mail.tokens import sign_unsubscribe
 from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.model import Digest, DigestDevelopment, Subscriber
@@ -77,56 +77,6 @@ class DeliveryReport:
                 f"{len(self.failed)} failed, {len(self.suppressed)} suppressed")
 
 
-# --- Schedules: pure functions of a subscriber and a moment. ---
-
-
-def _zone(subscriber: Subscriber) -> ZoneInfo:
-    return ZoneInfo(subscriber.timezone or "UTC")
-
-
-def _at(subscriber: Subscriber) -> time:
-    hours, _, minutes = (subscriber.at or "07:00").partition(":")
-    return time(int(hours), int(minutes or 0))
-
-
-def slot_on(subscriber: Subscriber, day: date) -> datetime:
-    """The UTC moment of `subscriber`'s local `at` on local `day` (DST-aware)."""
-    return datetime.combine(day, _at(subscriber), tzinfo=_zone(subscriber)).astimezone(UTC)
-
-
-def _is_slot_day(subscriber: Subscriber, day: date) -> bool:
-    return subscriber.frequency != "weekly" or day.weekday() == 0  # weekly: Mondays
-
-
-def next_slot(subscriber: Subscriber, moment: datetime) -> datetime:
-    """The first digest time at or after `moment` (daily: every day; weekly: Mondays)."""
-    day = utc(moment).astimezone(_zone(subscriber)).date() - timedelta(days=1)
-    for _ in range(10):
-        if _is_slot_day(subscriber, day) and slot_on(subscriber, day) >= moment:
-            return slot_on(subscriber, day)
-        day += timedelta(days=1)
-    raise AssertionError("no slot within ten days")  # pragma: no cover
-
-
-def latest_slot(subscriber: Subscriber, moment: datetime) -> datetime:
-    """The last digest time at or before `moment`."""
-    day = utc(moment).astimezone(_zone(subscriber)).date() + timedelta(days=1)
-    for _ in range(10):
-        if _is_slot_day(subscriber, day) and slot_on(subscriber, day) <= moment:
-            return slot_on(subscriber, day)
-        day -= timedelta(days=1)
-    raise AssertionError("no slot within ten days")  # pragma: no cover
-
-
-def period_of(subscriber: Subscriber, moment: datetime) -> str:
-    """'2023-03-03' (daily) or '2023-W09' (weekly): the local date or ISO week of `moment`."""
-    local = utc(moment).astimezone(_zone(subscriber)).date()
-    if subscriber.frequency == "weekly":
-        year, week, _ = local.isocalendar()
-        return f"{year}-W{week:02d}"
-    return local.isoformat()
-
-
 def retry_delay(attempts: int) -> timedelta:
     """Backoff after the `attempts`-th failed attempt: 2, 4, 8 ... minutes, at most an hour."""
     return min(RETRY_CEILING, RETRY_BASE * 2 ** max(attempts - 1, 0))
@@ -137,9 +87,29 @@ def watchlist_cases(config: Config) -> dict[str, frozenset[str]]:
     return {w.name: frozenset(c.id for c in w.cases) for w in config.watchlists}
 
 
-def unsubscribe_url(config: Config, secret: bytes, email: str) -> str:
-    token = sign_unsubscribe(secret, subscriber_key(email))
-    return f"{config.settings.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}?token={token}"
+@dataclass(frozen=True)
+class Audience:
+    """What delivery needs of the config, read once per run: who gets mail, from whom, about what."""
+
+    subscribers: tuple[Subscriber, ...]
+    case_titles: dict[str, str]
+    sender: str
+    public_url: str
+    secret: bytes
+
+    @classmethod
+    def of(cls, config: Config) -> Audience:
+        return cls(
+            subscribers=tuple(config.subscribers),
+            case_titles={case_id: case.title for case_id, case in config.cases.items()},
+            sender=config.settings.sender,
+            public_url=config.settings.public_url,
+            secret=ensure_secret(config.settings).encode("utf-8"),
+        )
+
+    def unsubscribe_url(self, email: str) -> str:
+        token = sign_unsubscribe(self.secret, subscriber_key(email))
+        return f"{self.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}?token={token}"
 
 
 # --- Assembling and rendering. ---
@@ -148,13 +118,12 @@ def unsubscribe_url(config: Config, secret: bytes, email: str) -> str:
 class Composer:
     """Builds and renders digests for one run; developments are loaded once and shared."""
 
-    def __init__(self, engine: Engine, config: Config, now: datetime) -> None:
+    def __init__(self, engine: Engine, audience: Audience, now: datetime) -> None:
         self.engine = engine
-        self.config = config
+        self.audience = audience
         self.now = utc(now)
-        self.secret = ensure_secret(config.settings).encode("utf-8")
         self.env: Environment = make_environment()
-        self._titles = {case_id: case.title for case_id, case in config.cases.items()}
+        self._titles = audience.case_titles
         self._developments: dict[int, DigestDevelopment] = {}
 
     def developments(self, ids: Iterable[int]) -> tuple[DigestDevelopment, ...]:
@@ -172,12 +141,12 @@ class Composer:
             period=period,
             developments=self.developments(development_ids),
             coverage=tuple(coverage),
-            unsubscribe_url=unsubscribe_url(self.config, self.secret, subscriber.email),
+            unsubscribe_url=self.audience.unsubscribe_url(subscriber.email),
             generated_at=self.now,
         )
 
     def render(self, digest: Digest, fixed_message_id: str | None = None) -> EmailMessage:
-        message = render_digest(digest, sender=self.config.settings.sender, env=self.env,
+        message = render_digest(digest, sender=self.audience.sender, env=self.env,
                                 list_unsubscribe_post_url=digest.unsubscribe_url, now=self.now)
         if fixed_message_id:  # the one stored at claim, even if the sender setting changed since
             message.replace_header("Message-ID", fixed_message_id)
@@ -202,7 +171,7 @@ def preview(engine: Engine, config: Config, subscriber: Subscriber, now: datetim
     else:
         stored = digests.next_digest_at(engine, subscriber.email)
         period = period_of(subscriber, stored if stored and stored >= now else next_slot(subscriber, now))
-    composer = Composer(engine, config, now)
+    composer = Composer(engine, Audience.of(config), now)
     digest = composer.digest(subscriber, period, development_ids, entry_ids)
     return digest, composer.render(digest)
 
@@ -210,12 +179,12 @@ def preview(engine: Engine, config: Config, subscriber: Subscriber, now: datetim
 # --- Deciding what is due and claiming it. ---
 
 
-def _claim(engine: Engine, config: Config, subscriber: Subscriber, base: str, now: datetime,
+def _claim(engine: Engine, sender: str, subscriber: Subscriber, base: str, now: datetime,
            coverage: bool) -> DigestRow | None:
     """Claim `base`, or `base#2`, `base#3` ... when an earlier digest of that period exists."""
     for n in range(1, 100):
         period = base if n == 1 else f"{base}#{n}"
-        mid = message_id(subscriber.email, period, config.settings.sender)
+        mid = message_id(subscriber.email, period, sender)
         row = digests.claim_digest(engine, subscriber.email, period, mid, now, coverage=coverage)
         if row is not None:
             return row
@@ -224,7 +193,7 @@ def _claim(engine: Engine, config: Config, subscriber: Subscriber, base: str, no
     return None
 
 
-def claim_due(engine: Engine, config: Config, subscriber: Subscriber, pending: tuple[int, int],
+def claim_due(engine: Engine, sender: str, subscriber: Subscriber, pending: tuple[int, int],
               now: datetime, force: bool = False) -> DigestRow | None:
     """Claim `subscriber`'s digest if it is due at `now` (any pending row when `force`).
 
@@ -242,7 +211,7 @@ def claim_due(engine: Engine, config: Config, subscriber: Subscriber, pending: t
         if not dev_ids and not entry_ids:
             return None
         base = f"immediate:{min(dev_ids)}" if dev_ids else f"immediate:e{min(entry_ids)}"
-        return _claim(engine, config, subscriber, base, now, coverage=True)
+        return _claim(engine, sender, subscriber, base, now, coverage=True)
     stored = digests.next_digest_at(engine, subscriber.email)
     if stored is None or next_slot(subscriber, stored) != stored:
         # First sight, or the subscriber's time, zone or frequency changed since.
@@ -254,7 +223,7 @@ def claim_due(engine: Engine, config: Config, subscriber: Subscriber, pending: t
             digests.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK))
         return None
     base = period_of(subscriber, latest_slot(subscriber, now) if due else now)
-    row = _claim(engine, config, subscriber, base, now, coverage=wants_coverage)
+    row = _claim(engine, sender, subscriber, base, now, coverage=wants_coverage)
     if due:
         digests.set_next_digest_at(engine, subscriber.email, next_slot(subscriber, now + _TICK),
                                   last_period=row.period if row else None)
@@ -273,6 +242,7 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
     (connection refused, timeout, 421) stops the run; the rest stays pending for next time.
     """
     now = utc(now)
+    audience = Audience.of(config)
     report = DeliveryReport()
     only = {subscriber_key(e) for e in emails} if emails is not None else None
     blocked = suppressions.suppressed_emails(engine)
@@ -282,7 +252,7 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
         open_by_subscriber.setdefault(row.subscriber, []).append(row)
 
     work: list[tuple[Subscriber, DigestRow]] = []
-    for subscriber in config.subscribers:
+    for subscriber in audience.subscribers:
         key = subscriber_key(subscriber.email)
         if only is not None and key not in only:
             continue
@@ -291,7 +261,7 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
             continue
         try:
             work += [(subscriber, row) for row in open_by_subscriber.get(key, [])]
-            claimed = claim_due(engine, config, subscriber, pending.get(key, (0, 0)), now, force)
+            claimed = claim_due(engine, audience.sender, subscriber, pending.get(key, (0, 0)), now, force)
             if claimed is not None:
                 work.append((subscriber, claimed))
         except Exception as exc:  # one subscriber's bad schedule (say, a zone) stops only them
@@ -300,7 +270,7 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
     if not work:
         return report
 
-    composer = Composer(engine, config, now)
+    composer = Composer(engine, audience, now)
     server_down = False
     with sender.session() as session:
         for subscriber, row in work:
@@ -355,20 +325,3 @@ def _send_one(engine: Engine, composer: Composer, session: Session, subscriber: 
     digests.mark_sent(engine, row.id, now)
     report.sent.append(subscriber.email)
     return False
-
-
-def next_wakeup(engine: Engine, config: Config, now: datetime) -> datetime | None:
-    """When send_due next has something to do (for a scheduler that sleeps until then)."""
-    now = utc(now)
-    times: list[datetime] = []
-    pending = outbox.pending_counts(engine)
-    for subscriber in config.subscribers:
-        key = subscriber_key(subscriber.email)
-        if subscriber.frequency == "immediate":
-            if pending.get(key, (0, 0))[0]:
-                times.append(now)
-            continue
-        stored = digests.next_digest_at(engine, key)
-        times.append(stored if stored is not None else next_slot(subscriber, now))
-    times += [r.next_attempt_at or now for r in digests.open_digests(engine)]
-    return min(times, default=None)

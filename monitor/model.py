@@ -6,8 +6,9 @@ Every stage takes and returns these; none of them knows about HTTP, SQL or SMTP.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import overload
 
 
 class Verdict(StrEnum):
@@ -26,6 +27,17 @@ class Precision(StrEnum):
     DAY = "day"
     MONTH = "month"
     YEAR = "year"
+
+
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+def utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC datetime (SQLite hands back naive ones: we only ever store UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from monitor import delivery
 from monitor.config import Config, load_config
+from monitor.mail import calendar
 from monitor.mail.transport import OutboxFolderSender, SmtpSender, SmtpSettings
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
 from monitor.store import digests, outbox, suppressions
@@ -92,13 +93,13 @@ def to(server: SmtpTestServer, email: str) -> list[EmailMessage]:
 
 def test_schedule_slots_follow_local_time_and_dst() -> None:
     # 07:30 in Phnom Penh (UTC+7, no DST) is 00:30 UTC.
-    assert delivery.next_slot(PHNOM_PENH, FRIDAY) == datetime(2023, 3, 4, 0, 30, tzinfo=UTC)
-    assert delivery.latest_slot(PHNOM_PENH, FRIDAY) == datetime(2023, 3, 3, 0, 30, tzinfo=UTC)
-    assert delivery.period_of(PHNOM_PENH, datetime(2023, 3, 3, 23, tzinfo=UTC)) == "2023-03-04"
+    assert calendar.next_slot(PHNOM_PENH, FRIDAY) == datetime(2023, 3, 4, 0, 30, tzinfo=UTC)
+    assert calendar.latest_slot(PHNOM_PENH, FRIDAY) == datetime(2023, 3, 3, 0, 30, tzinfo=UTC)
+    assert calendar.period_of(PHNOM_PENH, datetime(2023, 3, 3, 23, tzinfo=UTC)) == "2023-03-04"
     # Mondays 09:00 in New York: EST (UTC-5) on 6 March, EDT (UTC-4) after 12 March.
-    assert delivery.next_slot(NEW_YORK, FRIDAY) == datetime(2023, 3, 6, 14, tzinfo=UTC)
-    assert delivery.next_slot(NEW_YORK, datetime(2023, 3, 6, 14, 1, tzinfo=UTC)) == datetime(2023, 3, 13, 13, tzinfo=UTC)
-    assert delivery.period_of(NEW_YORK, datetime(2023, 3, 6, 14, tzinfo=UTC)) == "2023-W10"
+    assert calendar.next_slot(NEW_YORK, FRIDAY) == datetime(2023, 3, 6, 14, tzinfo=UTC)
+    assert calendar.next_slot(NEW_YORK, datetime(2023, 3, 6, 14, 1, tzinfo=UTC)) == datetime(2023, 3, 13, 13, tzinfo=UTC)
+    assert calendar.period_of(NEW_YORK, datetime(2023, 3, 6, 14, tzinfo=UTC)) == "2023-W10"
     assert delivery.retry_delay(1) == timedelta(minutes=2) and delivery.retry_delay(30) == timedelta(hours=1)
 
 

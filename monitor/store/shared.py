@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+
+from monitor.model import utc
 
 T = TypeVar("T")
 CHUNK = 500  # keys per IN (...) list: well under SQLite's 32766 bound parameters
@@ -19,15 +21,7 @@ def subscriber_key(email: str) -> str:
     return email.strip().lower()
 
 
-@overload
-def utc(moment: datetime) -> datetime: ...
-@overload
-def utc(moment: None) -> None: ...
-def utc(moment: datetime | None) -> datetime | None:
-    """An aware UTC datetime (SQLite hands back naive ones: we only ever store UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+__all__ = ["utc"]  # re-exported: store modules take it from here
 
 
 def maybe_utc(moment: datetime | None) -> datetime | None:
