@@ -67,22 +67,25 @@ def promise_callback(config_of: Callable[[], Config]) -> Callable[[Connection, l
     return on_stored
 
 
-def build_context(config: Config, engine: Engine, user_agent: str, *, promise: bool = True) -> PollContext:
-    """A PollContext from settings; the caller closes `ctx.client`."""
+def build_context(config: Config, engine: Engine, user_agent: str, *, promise: bool = True,
+                  config_of: Callable[[], Config] | None = None) -> PollContext:
+    """A PollContext from settings; the caller closes `ctx.client`.
+
+    `config_of` returns the config in force (the daemon swaps in a new one on reload), so the
+    judge and the promises always see the current subjects and subscribers.
+    """
     settings = config.settings
-    holder = {"config": config}  # the daemon swaps the config in on reload
-    ctx = PollContext(
+    current = config_of or (lambda: config)
+    return PollContext(
         engine=engine,
         client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
-        judge_factory=lambda: load_judge(engine, holder["config"].subjects, dict(holder["config"].cases)),
+        judge_factory=lambda: load_judge(engine, current().subjects, dict(current().cases)),
         limits=FetchLimits(max_bytes=settings.max_feed_bytes),
         limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
-        on_stored=promise_callback(lambda: holder["config"]) if promise else None,
+        on_stored=promise_callback(current) if promise else None,
     )
-    ctx.config_holder = holder  # type: ignore[attr-defined]
-    return ctx
 
 
 def _snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
@@ -123,7 +126,7 @@ class Daemon:
         self.engine = engine = await asyncio.to_thread(open_store, config)
         now = datetime.now(UTC)
         await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
-        self.ctx = ctx = build_context(config, engine, self.user_agent)
+        self.ctx = ctx = build_context(config, engine, self.user_agent, config_of=lambda: self.config)
         await ctx.rebuild_judge()
         self._snapshot = _snapshot(config.config_dir, config.baseline_dir)
         loop = asyncio.get_running_loop()
@@ -329,7 +332,6 @@ class Daemon:
         previous = {f.name: f.url for f in old.feeds}
         added, removed = await asyncio.to_thread(feed_store.sync_feeds, engine, new.feeds, now, previous_urls=previous)
         self.config = new
-        ctx.config_holder["config"] = new  # type: ignore[attr-defined]
         ctx.feeds = {f.name: f for f in new.feeds}
         ctx.settings = new.settings
         await ctx.rebuild_judge(prepare=lambda: seed_baseline(engine, new.cases))
