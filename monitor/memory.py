@@ -18,9 +18,8 @@ from monitor.store.judgements import load_known_events, recent_stories
 def load_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
     """A Judge that knows the baseline and everything this database has seen."""
     judge = Judge(subjects, cases, load_known_events(engine))
-    for row in recent_stories(engine):
-        published = row["published"]
-        day = published.date() if isinstance(published, datetime) else datetime.now(UTC).date()
-        root = str(row["duplicate_of"] or row["entry_key"])
-        judge.remember_story(str(row["entry_key"]), root, row["people"], day, str(row["title"]), str(row["summary"]))  # type: ignore[arg-type]
+    today = datetime.now(UTC).date()
+    for story in recent_stories(engine):
+        day = story.published.date() if story.published else today
+        judge.remember_story(story.entry_key, story.root_key, story.people, day, story.title, story.summary)
     return judge

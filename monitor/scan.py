@@ -89,7 +89,7 @@ def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datet
     for entry in entries:
         row = stored.get(entry.key)
         if row is not None:
-            results.append(store.judgement_from_row(entry, row))
+            results.append(row.for_entry(entry))
             continue
         judgement, event = judge.judge(entry, now=now)
         fresh.append((judgement, event))

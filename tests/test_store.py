@@ -80,8 +80,8 @@ def test_upgrade_keeps_data(engine: Engine) -> None:
     store.save_judgements(engine, [(Judgement(entry, Verdict.NEW, ("Kem Sokha",), ("kem-sokha-treason",), dev), event)], NOW)
     upgrade(engine)
     stored = store.stored_judgements(engine, [entry.key])
-    assert stored[entry.key]["verdict"] == "new"
-    assert stored[entry.key]["dev_case"] == "kem-sokha-treason"
+    assert stored[entry.key].verdict is Verdict.NEW
+    assert stored[entry.key].development is not None and stored[entry.key].development.case == "kem-sokha-treason"
     (known,) = store.load_known_events(engine)
     assert known.entry_id == "k-1" and known.date == EventDate(date(2023, 3, 3))
 

@@ -174,7 +174,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
     now = datetime.now(UTC)
     for entry in ordered:
         if entry.id in seen:
-            verdict = f"seen ({seen[entry.id]['verdict']})"
+            verdict = f"seen ({seen[entry.id].verdict.value})"
         else:
             verdict = judge.judge(entry, now=now)[0].verdict.value
         counts[verdict] = counts.get(verdict, 0) + 1

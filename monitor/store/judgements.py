@@ -85,8 +85,20 @@ def _development_event(row: Mapping[str, object]) -> KnownEvent:
     )
 
 
-def recent_stories(engine: Engine, limit: int = 2000) -> list[dict[str, object]]:
-    """The latest entries that reported a development, for near-duplicate fingerprints."""
+@dataclass(frozen=True)
+class StoredStory:
+    """An entry that reported a development, as the near-duplicate fingerprints need it."""
+
+    entry_key: str
+    root_key: str  # the entry that first reported its development
+    people: tuple[str, ...]
+    published: datetime | None
+    title: str
+    summary: str
+
+
+def recent_stories(engine: Engine, limit: int = 2000) -> list[StoredStory]:
+    """The latest entries that reported a development, oldest first."""
     query = (
         select(entries.c.entry_key, entries.c.title, entries.c.summary, entries.c.people,
                entries.c.published, entries.c.verdict, entries.c.duplicate_of)
@@ -95,22 +107,48 @@ def recent_stories(engine: Engine, limit: int = 2000) -> list[dict[str, object]]
         .limit(limit)
     )
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-    rows.reverse()
-    return rows
+        stories = [
+            StoredStory(r.entry_key, r.duplicate_of or r.entry_key, tuple(r.people), r.published, r.title, r.summary)
+            for r in conn.execute(query)
+        ]
+    stories.reverse()
+    return stories
 
 
-def stored_judgements(engine: Engine, keys: Iterable[str]) -> dict[str, dict[str, object]]:
+def stored_judgements(engine: Engine, keys: Iterable[str]) -> dict[str, StoredJudgement]:
     """Entries already judged, by entry key: a re-scan or re-poll reports them unchanged."""
     wanted = list(dict.fromkeys(keys))
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, StoredJudgement] = {}
     with engine.connect() as conn:
-        for chunk_start in range(0, len(wanted), 500):
-            chunk = wanted[chunk_start : chunk_start + 500]
-            query = select(entries).where(entries.c.entry_key.in_(chunk))
-            for row in conn.execute(query).mappings():
-                found[row["entry_key"]] = dict(row)
+        for chunk in chunks(wanted):
+            for row in conn.execute(select(entries).where(entries.c.entry_key.in_(chunk))):
+                development = None
+                if row.dev_case:
+                    development = Development(
+                        case=row.dev_case, type=row.dev_type,
+                        date=EventDate(row.dev_date, Precision(row.dev_precision)),
+                    )
+                found[row.entry_key] = StoredJudgement(
+                    verdict=Verdict(row.verdict), people=tuple(row.people), cases=tuple(row.cases),
+                    development=development, duplicate_of=row.duplicate_of, why=tuple(row.why),
+                )
     return found
+
+
+@dataclass(frozen=True)
+class StoredJudgement:
+    """The verdict stored for an entry seen before; `for_entry` rebuilds its Judgement."""
+
+    verdict: Verdict
+    people: tuple[str, ...]
+    cases: tuple[str, ...]
+    development: Development | None
+    duplicate_of: str | None
+    why: tuple[str, ...]
+
+    def for_entry(self, entry: Entry) -> Judgement:
+        return Judgement(entry=entry, verdict=self.verdict, people=self.people, cases=self.cases,
+                         development=self.development, duplicate_of=self.duplicate_of, why=self.why)
 
 
 @dataclass(frozen=True)
@@ -194,23 +232,3 @@ def save_judgements(
         if on_stored is not None:
             on_stored(conn, stored)
     return stored
-
-
-def judgement_from_row(entry: Entry, row: Mapping[str, object]) -> Judgement:
-    """Rebuild the judgement stored for an entry seen before."""
-    development = None
-    if row.get("dev_case"):
-        development = Development(
-            case=str(row["dev_case"]),
-            type=str(row["dev_type"]),
-            date=EventDate(row["dev_date"], Precision(str(row["dev_precision"]))),  # type: ignore[arg-type]
-        )
-    return Judgement(
-        entry=entry,
-        verdict=Verdict(str(row["verdict"])),
-        people=tuple(row["people"]),  # type: ignore[arg-type]
-        cases=tuple(row["cases"]),  # type: ignore[arg-type]
-        development=development,
-        duplicate_of=row.get("duplicate_of"),  # type: ignore[arg-type]
-        why=tuple(row["why"]),  # type: ignore[arg-type]
-    )
