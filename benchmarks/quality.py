@@ -1,11 +1,17 @@
-"""Score `monitor scan` against a labeled stream folder (feeds + labels.yaml).
+"""Score `monitor scan` against labeled streams: one table, first sight beside now.
 
-    .venv/bin/python benchmarks/quality.py tests/data/stream6 [--mismatches]
+    .venv/bin/python benchmarks/quality.py                       # every stream under tests/data
+    .venv/bin/python benchmarks/quality.py tests/data/families/belarus --mismatches
+    .venv/bin/python benchmarks/quality.py --record-first-sight tests/data/families/iran
 
-Prints precision and recall of `new`, verdict accuracy, duplicate_of agreement and traps.
-tests/test_stream_quality.py holds streams 1-5 to thresholds; a stream kept out of it
-(stream6) is a held-out measure: score it here before and after a change to the
-classifier, and never tune against it alone.
+A stream is a folder of feed files and `labels.yaml`; a stream of another case family
+carries its own `config/` and `baseline/` (else the shipped ones are used). For each stream:
+precision and recall of `new`, type right among caught developments (the stated type is a
+claim), case right among them, subject F1 over all entries, and verdict accuracy.
+
+First sight is the honest figure: the score of a stream before any change made for it.
+`--record-first-sight` writes it once into tests/data/first_sight.yaml and refuses to
+overwrite it; that file also says which streams are held out (scored only at the end).
 """
 
 from __future__ import annotations
@@ -14,50 +20,143 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+FIRST_SIGHT = DATA / "first_sight.yaml"
+
+
+@dataclass
+class Score:
+    entries: int
+    tp: int
+    fp: int
+    fn: int
+    type_right: int
+    case_right: int
+    subject_f1: float
+    accuracy: float
+    mismatches: list[tuple[str, str, str, str]]
+
+    @property
+    def precision(self) -> float:
+        return self.tp / ((self.tp + self.fp) or 1)
+
+    @property
+    def recall(self) -> float:
+        return self.tp / ((self.tp + self.fn) or 1)
+
+    @property
+    def type_rate(self) -> float:
+        return self.type_right / (self.tp or 1)
+
+    def figures(self) -> dict[str, float]:
+        return {"precision": round(self.precision, 2), "recall": round(self.recall, 2),
+                "type_right": round(self.type_rate, 2), "subject_f1": round(self.subject_f1, 2)}
+
+
+def streams_under(folder: Path) -> list[Path]:
+    return sorted(p.parent for p in folder.rglob("labels.yaml"))
+
+
+def scan(stream: Path) -> dict[str, dict]:
+    config = stream / "config" if (stream / "config").is_dir() else ROOT / "config"
+    baseline = stream / "baseline" if (stream / "baseline").is_dir() else ROOT / "baseline"
+    feeds = stream / "feeds" if (stream / "feeds").is_dir() else stream
+    run = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--baseline", str(baseline), "scan", str(feeds)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )
+    if run.returncode not in (0, 1) or not run.stdout.strip():
+        raise SystemExit(f"{stream}: monitor scan failed ({run.returncode}):\n{run.stderr}")
+    return {line["id"]: line for line in map(json.loads, run.stdout.splitlines())}
+
+
+def score(stream: Path) -> Score:
+    labels = YAML(typ="safe").load((stream / "labels.yaml").read_text(encoding="utf-8"))["entries"]
+    got = scan(stream)
+    tp = fp = fn = right = type_right = case_right = 0
+    people_tp = people_fp = people_fn = 0
+    wrong = []
+    for key, label in labels.items():
+        line = got.get(str(key))
+        verdict = line["verdict"] if line else "missing"
+        expected = label["verdict"]
+        right += verdict == expected
+        if expected == "new" and verdict == "new":
+            tp += 1
+            development = line.get("development") or {}
+            type_right += development.get("type") == label.get("type")
+            case_right += development.get("case") == label.get("case")
+        fp += expected != "new" and verdict == "new"
+        fn += expected == "new" and verdict != "new"
+        want, have = set(label.get("people") or []), set((line or {}).get("people") or [])
+        people_tp += len(want & have)
+        people_fp += len(have - want)
+        people_fn += len(want - have)
+        if verdict != expected or (expected == verdict == "new" and (line.get("development") or {}).get("type") != label.get("type")):
+            stated = (line or {}).get("development") or {}
+            wrong.append((str(key), (line or {}).get("title", ""), f"{expected}/{label.get('type', '')}",
+                          f"{verdict}/{stated.get('type', '')}"))
+    f1 = 2 * people_tp / ((2 * people_tp + people_fp + people_fn) or 1)
+    return Score(len(labels), tp, fp, fn, type_right, case_right, f1, right / (len(labels) or 1), wrong)
+
+
+def load_first_sight() -> dict:
+    if not FIRST_SIGHT.exists():
+        return {"streams": {}}
+    return YAML(typ="safe").load(FIRST_SIGHT.read_text(encoding="utf-8")) or {"streams": {}}
+
+
+def name_of(stream: Path) -> str:
+    return str(stream.resolve().relative_to(DATA))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stream", type=Path)
+    parser.add_argument("streams", type=Path, nargs="*", help="stream folders (default: every one under tests/data)")
     parser.add_argument("--mismatches", action="store_true", help="list every entry judged otherwise")
+    parser.add_argument("--record-first-sight", action="store_true",
+                        help="record these streams' scores as their first sight (never overwrites)")
+    parser.add_argument("--skip-held-out", action="store_true", help="do not score the streams held out")
     args = parser.parse_args()
-    labels = YAML(typ="safe").load((args.stream / "labels.yaml").read_text(encoding="utf-8"))["entries"]
-    run = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(ROOT / "config"), "--baseline", str(ROOT / "baseline"),
-         "scan", str(args.stream)],
-        capture_output=True, text=True, check=False,
-    )
-    got = {line["id"]: line for line in map(json.loads, run.stdout.splitlines())}
-    tp = fp = fn = right = dup_total = dup_right = traps = traps_right = 0
-    wrong = []
-    for key, label in labels.items():
-        line = got.get(key)
-        verdict = line["verdict"] if line else "missing"
-        expected = label["verdict"]
-        right += verdict == expected
-        tp += expected == "new" and verdict == "new"
-        fp += expected != "new" and verdict == "new"
-        fn += expected == "new" and verdict != "new"
-        if expected == "duplicate":
-            dup_total += 1
-            dup_right += bool(line) and line["duplicate_of"] == label.get("duplicate_of")
-        if label.get("trap"):
-            traps += 1
-            traps_right += verdict == "none"
-        if verdict != expected:
-            wrong.append((key, (line or {}).get("title", ""), expected, verdict))
-    n = len(labels)
-    print(f"{args.stream}: {n} entries")
-    print(f"new: precision {tp / ((tp + fp) or 1):.2f}, recall {tp / ((tp + fn) or 1):.2f} ({tp} right, {fp} false alerts, {fn} missed)")
-    print(f"verdict accuracy {right / (n or 1):.2f}; duplicate_of right {dup_right}/{dup_total}; traps none {traps_right}/{traps}")
-    if args.mismatches:
-        for key, title, expected, verdict in wrong:
-            print(f"  {expected:>9} -> {verdict:<9} {title[:80]}  ({key})")
+    recorded = load_first_sight()
+    streams = [s.resolve() for s in args.streams] or streams_under(DATA)
+    print(f"{'stream':<22} {'n':>4}  {'first sight P/R':>15}  {'now P/R':>11}  {'type':>5}  {'case':>5}  {'subj F1':>7}  {'acc':>5}  held out")
+    for stream in streams:
+        name = name_of(stream)
+        meta = recorded["streams"].get(name, {})
+        if args.skip_held_out and meta.get("held_out"):
+            print(f"{name:<22} held out: not scored")
+            continue
+        result = score(stream)
+        first = meta.get("first_sight")
+        if args.record_first_sight:
+            if first:
+                print(f"{name}: first sight already recorded ({first}); not overwritten", file=sys.stderr)
+            else:
+                first = result.figures()
+                meta["first_sight"] = first
+                recorded["streams"][name] = meta
+        first_text = f"{first['precision']:.2f}/{first['recall']:.2f}" if first else "-"
+        print(f"{name:<22} {result.entries:>4}  {first_text:>15}  {result.precision:.2f}/{result.recall:.2f}  "
+              f"{result.type_rate:>5.2f}  {result.case_right / (result.tp or 1):>5.2f}  {result.subject_f1:>7.2f}  "
+              f"{result.accuracy:>5.2f}  {'yes' if meta.get('held_out') else 'no'}")
+        print(f"{'':<22}       new: {result.tp} caught, {result.fp} false alerts, {result.fn} missed")
+        if args.mismatches:
+            for key, title, expected, verdict in result.mismatches:
+                print(f"    {expected:>24} -> {verdict:<24} {title[:70]}  ({key})")
+    if args.record_first_sight:
+        yaml = YAML()
+        yaml.default_flow_style = None
+        with FIRST_SIGHT.open("w", encoding="utf-8") as out:
+            out.write("# First-sight scores: each stream scored before any change made for it. Never overwritten\n"
+                      "# (benchmarks/quality.py --record-first-sight). held_out: scored only at the end of a round.\n")
+            yaml.dump(recorded, out)
 
 
 if __name__ == "__main__":
