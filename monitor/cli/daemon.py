@@ -48,7 +48,7 @@ def poll_command(state: State, once: bool) -> None:
     try:
         feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
 
-        async def go(advance) -> list[pipeline.PollOutcome]:  # type: ignore[no-untyped-def]
+        async def go(advance) -> list[pipeline.PollOutcome]:
             ctx = build_context(config, engine, user_agent(config))
             async with ctx.client:
                 return await pipeline.poll_all(ctx, datetime.now(UTC), names, on_done=advance)

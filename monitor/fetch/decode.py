@@ -14,7 +14,7 @@ import httpx
 from monitor.errors import FetchError
 
 try:  # httpx[brotli] installs it; without it we simply do not offer "br".
-    import brotli  # type: ignore[import-untyped]
+    import brotli
 except ImportError:  # pragma: no cover
     brotli = None
 

@@ -250,9 +250,9 @@ class Classifier:
         elsewhere: dict[str, int] = {}
         for hit in match.keywords:
             in_sentence = hit.field == field and start <= hit.start < end
-            case = self.cases.get(hit.case)
-            if hit.case not in scores and in_sentence and case is not None and any(
-                p in case.subjects and self.subjects[p].kind == "person" and p not in self.dead
+            hit_case = self.cases.get(hit.case)
+            if hit.case not in scores and in_sentence and hit_case is not None and any(
+                p in hit_case.subjects and self.subjects[p].kind == "person" and p not in self.dead
                 for p in match.people
                 if p in self.subjects
             ):

@@ -42,7 +42,7 @@ class Judge:
         event = remember(entry, match, decision, self.known, published)
         return self._judgement(entry, match, decision, reading.candidates), event
 
-    def _judgement(self, entry: Entry, match: MatchResult, decision: Decision, candidates: list) -> Judgement:  # type: ignore[type-arg]
+    def _judgement(self, entry: Entry, match: MatchResult, decision: Decision, candidates: list) -> Judgement:
         cases: list[str] = []
         if decision.development is not None:
             cases.append(decision.development.case)

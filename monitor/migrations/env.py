@@ -11,7 +11,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn) -> None:  # type: ignore[no-untyped-def]
+def _run(conn) -> None:
     context.configure(
         connection=conn,
         target_metadata=metadata,
@@ -25,7 +25,9 @@ def _run(conn) -> None:  # type: ignore[no-untyped-def]
 if connection is not None:
     _run(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "alembic needs sqlalchemy.url or a connection"
+    engine = create_engine(url)
     with engine.begin() as conn:
         _run(conn)
     engine.dispose()

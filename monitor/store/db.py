@@ -43,7 +43,7 @@ def open_engine(url: str) -> Engine:
         raise StoreError(f"cannot open database {redact(url)}: {exc}", hint="check MONITOR_DATABASE_URL") from exc
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

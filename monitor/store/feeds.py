@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, exists, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, delete, exists, func, insert, select, update
 
 from monitor.model import Entry
 from monitor.store.shared import CHUNK, chunks, utc
@@ -43,10 +43,14 @@ __all__ = [
 class FeedLike(Protocol):
     """What sync_feeds needs of a configured feed (monitor.config.FeedConfig fits)."""
 
-    name: str
-    url: str
-    interval: timedelta | None
-    enabled: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def interval(self) -> timedelta | None: ...
+    @property
+    def enabled(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class FeedState:
     disabled_reason: str | None
 
 
-def _state(row: Mapping[str, Any]) -> FeedState:
+def _state(row: RowMapping) -> FeedState:
     return FeedState(
         name=row["name"],
         url=row["url"],

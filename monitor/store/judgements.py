@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select
 
 from monitor.model import (
     Case,
@@ -74,13 +75,13 @@ def load_known_events(engine: Engine) -> list[KnownEvent]:
     return out
 
 
-def _development_event(row: Mapping[str, object]) -> KnownEvent:
+def _development_event(row: RowMapping) -> KnownEvent:
     return KnownEvent(
         case=str(row["case_id"]),
         type=str(row["type"]),
-        date=EventDate(row["date"], Precision(str(row["precision"]))),  # type: ignore[arg-type]
+        date=EventDate(row["date"], Precision(str(row["precision"]))),
         summary=str(row["summary"]),
-        subjects=tuple(row["subjects"]),  # type: ignore[arg-type]
+        subjects=tuple(row["subjects"]),
         entry_id=str(row["first_entry_key"]),
     )
 
@@ -183,17 +184,17 @@ def save_judgements(
         for judgement, event in judged:
             if judgement.verdict is Verdict.NEW and event is not None:
                 dev_by_root[judgement.entry.id] = conn.execute(
-                    insert(developments).values(
+                    insert(developments).returning(developments.c.id).values(
                         case_id=event.case, type=event.type, date=event.date.value,
                         precision=str(event.date.precision), subjects=list(event.subjects),
                         summary=event.summary, first_entry_key=judgement.entry.id, created_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).scalar_one()
         missing = {j.duplicate_of for j, _ in judged if j.verdict is Verdict.DUPLICATE and j.duplicate_of} - dev_by_root.keys()
         for chunk in chunks(sorted(missing)):
             query = select(developments.c.first_entry_key, developments.c.id).where(developments.c.first_entry_key.in_(chunk))
             dev_by_root.update({row.first_entry_key: row.id for row in conn.execute(query)})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for judgement, _event in judged:
             entry, dev = judgement.entry, judgement.development
             if judgement.verdict is Verdict.NEW:

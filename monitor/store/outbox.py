@@ -80,8 +80,8 @@ def promise(
         added = 0
         # RETURNING lists only the rows inserted; rowcount of an executemany is not portable.
         statement = insert_ignoring(conn, outbox).returning(outbox.c.id)
-        for chunk in chunks(rows, 2000):
-            added += len(conn.execute(statement, list(chunk)).all())
+        for batch in chunks(rows, 2000):
+            added += len(conn.execute(statement, list(batch)).all())
         return added
 
 

@@ -38,7 +38,7 @@ class begin:  # noqa: N801  (used as `with begin(x) as conn`)
     def __enter__(self) -> Connection:
         if isinstance(self._target, Engine):
             self._context = self._target.begin()
-            return self._context.__enter__()  # type: ignore[no-any-return]
+            return self._context.__enter__()
         return self._target
 
     def __exit__(self, *exc: object) -> None:
