@@ -71,12 +71,12 @@ def merge_baseline(
 
     merged = dict(cases)
     seen: dict[str, str] = {}
-    for doc in documents.cases:
-        model = doc.model
+    for case_doc in documents.cases:
+        model = case_doc.model
         if model.id not in cases:
             if complete:
                 problems.append(
-                    doc.problem(
+                    case_doc.problem(
                         ("id",),
                         f"case '{model.id}' is not declared in any watchlist{suggest(model.id, cases)}",
                     )
@@ -84,16 +84,16 @@ def merge_baseline(
             continue
         if model.id in seen:
             problems.append(
-                doc.problem(
+                case_doc.problem(
                     ("id",), f"case '{model.id}' already has a baseline in {seen[model.id]}"
                 )
             )
             continue
-        seen[model.id] = doc.file
+        seen[model.id] = case_doc.file
         for j, name in enumerate(model.subjects):
             if name not in subjects and complete:
                 problems.append(
-                    doc.problem(
+                    case_doc.problem(
                         ("subjects", j), f"unknown subject '{name}'{suggest(name, subjects)}"
                     )
                 )
@@ -103,7 +103,7 @@ def merge_baseline(
             for j, name in enumerate(event.subjects or ()):
                 if name not in subjects and complete:
                     problems.append(
-                        doc.problem(
+                        case_doc.problem(
                             ("events", i, "subjects", j),
                             f"unknown subject '{name}'{suggest(name, subjects)}",
                         )
@@ -111,7 +111,7 @@ def merge_baseline(
             for j, source_id in enumerate(event.sources):
                 if source_id not in sources and documents.sources_valid:
                     problems.append(
-                        doc.problem(
+                        case_doc.problem(
                             ("events", i, "sources", j),
                             f"unknown source '{source_id}'{suggest(source_id, sources)} (sources are declared in {sources_file})",
                         )

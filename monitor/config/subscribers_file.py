@@ -33,7 +33,8 @@ def read_subscribers(
     doc, problems = read_document(path, SubscribersFile)
     if doc is None:
         return None, [], problems
-    subscribers, seen = [], {}
+    subscribers: list[Subscriber] = []
+    seen: dict[str, int] = {}
     for i, s in enumerate(doc.model.subscribers):
         key = s.email.casefold()
         if key in seen:
@@ -76,7 +77,7 @@ def add_subscriber(path: Path, subscriber: Subscriber) -> None:
                 [
                     Problem(
                         str(path),
-                        seq.lc.item(i)[0] + 1,
+                        seq.lc.item(i)[0] + 1 if seq is not None else 1,
                         f"subscribers[{i}].email",
                         f"'{subscriber.email}' is already subscribed",
                     )
@@ -160,7 +161,7 @@ def _parse(path: Path, text: str) -> tuple[Any, CommentedSeq | None, list[Proble
             [
                 Problem(
                     str(path),
-                    root.lc.key("subscribers")[0] + 1,
+                    root.lc.key("subscribers")[0] + 1 if root is not None else 1,
                     "subscribers",
                     "expected a list of subscribers",
                 )
