@@ -25,19 +25,19 @@ _HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
 _EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
 _TITLE_BREAK = re.compile(r"[,;:\u2014|៖]|\s-\s")
 _DATE_REACH = 90  # characters: a date further from every event word dates none of them
-_DENIAL = re.compile(lexicon.ENGLISH_DENIALS)
+_DENIAL = re.compile(lexicon.spaced_cue("denials"))
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
 _ENGLISH_TYPES = {
-    t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.ENGLISH_TYPES.items()
+    t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.SPACED_TYPES.items()
 }
-_ENGLISH_MASKS = re.compile("|".join(f"(?:{p})" for p in lexicon.ENGLISH_NOT_EVENTS))
-_ENGLISH_NEGATION = re.compile(lexicon.ENGLISH_NEGATIONS)
-_ENGLISH_APPEALS = re.compile(lexicon.ENGLISH_APPEALS)
-_IMPERATIVE = re.compile(lexicon.ENGLISH_IMPERATIVE)
-_SPEECH = re.compile(lexicon.ENGLISH_SPEECH)
-_ENGLISH_RECAP = re.compile(lexicon.ENGLISH_RECAP)
-_DISCUSSION_TITLE = re.compile(lexicon.ENGLISH_DISCUSSION_TITLE)
-_LOOK_BACK_TITLE = re.compile(lexicon.ENGLISH_LOOK_BACK_TITLE)
+_ENGLISH_MASKS = re.compile(lexicon.spaced_cue("not_events"))
+_ENGLISH_NEGATION = re.compile(lexicon.spaced_cue("negations"))
+_ENGLISH_APPEALS = re.compile(lexicon.spaced_cue("appeals"))
+_IMPERATIVE = re.compile(lexicon.spaced_cue("imperatives"))
+_SPEECH = re.compile(lexicon.spaced_cue("speech"))
+_ENGLISH_RECAP = re.compile(lexicon.spaced_cue("recap"))
+_DISCUSSION_TITLE = re.compile(lexicon.spaced_cue("discussion_titles"))
+_LOOK_BACK_TITLE = re.compile(lexicon.spaced_cue("look_back_titles"))
 PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
@@ -47,20 +47,20 @@ _RECALL_WINDOW = 100  # "five years since Kem Sokha, president of the CNRP, was 
 def _khmer_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     phrases: dict[str, tuple[str, str]] = {}
-    for type_, words in lexicon.KHMER_TYPES.items():
+    for type_, words in lexicon.UNSPACED_TYPES.items():
         for word in words:
             phrases.setdefault(normalize(word), ("type", type_))
-    for word in lexicon.KHMER_NOT_EVENTS:
+    for word in lexicon.unspaced_cue("not_events"):
         phrases[normalize(word)] = ("mask", "")
-    for word in lexicon.KHMER_NEGATIONS:
+    for word in lexicon.unspaced_cue("negations"):
         phrases.setdefault(normalize(word), ("negation", ""))
-    for word in lexicon.KHMER_RECAP:
+    for word in lexicon.unspaced_cue("recap"):
         phrases.setdefault(normalize(word), ("recap", ""))
-    for word in lexicon.KHMER_DENIALS:
+    for word in lexicon.unspaced_cue("denials"):
         phrases.setdefault(normalize(word), ("denial", ""))
-    for word in lexicon.KHMER_APPEALS:
+    for word in lexicon.unspaced_cue("appeals"):
         phrases[normalize(word)] = ("appeal", "")
-    for word in lexicon.KHMER_NEUTRAL:
+    for word in lexicon.unspaced_cue("neutral"):
         phrases[normalize(word)] = ("neutral", "")
     for key, (kind, type_) in phrases.items():
         automaton.add_word(key, (len(key), kind, type_))

@@ -32,10 +32,10 @@ def _alternation(words: object) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))  # type: ignore[attr-defined]
 
 
-_LATIN_MONTHS = _alternation(k for k in lexicon.MONTHS if k.isascii())
-_KHMER_MONTHS = _alternation(k for k in lexicon.MONTHS if not k.isascii())
-_LATIN_WEEKDAYS = _alternation(k for k in lexicon.WEEKDAYS if k.isascii())
-_KHMER_WEEKDAYS = _alternation(k for k in lexicon.WEEKDAYS if not k.isascii())
+_LATIN_MONTHS = _alternation(lexicon.SPACED_MONTHS)
+_KHMER_MONTHS = _alternation(lexicon.UNSPACED_MONTHS)
+_LATIN_WEEKDAYS = _alternation(lexicon.SPACED_WEEKDAYS)
+_KHMER_WEEKDAYS = _alternation(lexicon.UNSPACED_WEEKDAYS)
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -61,8 +61,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
     ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
     ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
-    ("rel_day", re.compile(r"\b(" + _alternation(k for k in lexicon.RELATIVE_DAYS if k.isascii()) + r")\b")),
-    ("km_rel_day", re.compile("(" + _alternation(k for k in lexicon.RELATIVE_DAYS if not k.isascii()) + ")")),
+    ("rel_day", re.compile(r"\b(" + _alternation(lexicon.SPACED_RELATIVE_DAYS) + r")\b")),
+    ("km_rel_day", re.compile("(" + _alternation(lexicon.UNSPACED_RELATIVE_DAYS) + ")")),
     ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
     ("rel_month", re.compile(r"(" + _alternation(lexicon.RELATIVE_MONTHS) + r")")),
     ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
@@ -194,7 +194,7 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
     if kind in ("rel_day", "km_rel_day"):
         return EventDate(published - timedelta(days=lexicon.RELATIVE_DAYS[g[0]]))
     if kind == "rel_week":
-        back = 0 if g[0] in ("this week", "earlier this week", "សប្តាហ៍នេះ") else 7
+        back = 7 * lexicon.RELATIVE_WEEKS[g[0]]
         return EventDate(published - timedelta(days=back))
     if kind == "rel_month":
         total = published.year * 12 + published.month - 1 - lexicon.RELATIVE_MONTHS[g[0]]
