@@ -27,11 +27,11 @@ from sqlalchemy import Connection, Engine
 
 from monitor import delivery
 from monitor.config import Config, FeedConfig, ensure_secret, load_config
-from monitor.mail.transport import make_sender
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
 from monitor.judge.verdict import load_judge
 from monitor.logs import log_event
+from monitor.mail.transport import make_sender
 from monitor.pipeline import PollContext, poll_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, redact, upgrade

@@ -33,13 +33,13 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 
 from monitor.config import Config, ensure_secret
-from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.digest.render import make_environment, message_id, render_digest
 from monitor.errors import DeliveryError
+from monitor.mail.tokens import sign_unsubscribe
+from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.model import Digest, DigestDevelopment, Subscriber
 from monitor.store import outbox
 from monitor.store.outbox import DigestRow, subscriber_key, utc
-from monitor.mail.tokens import sign_unsubscribe
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Engine
 
-from monitor.store import outbox
 from monitor.mail.tokens import InvalidToken, verify_unsubscribe
+from monitor.store import outbox
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ import pytest
 import smtpserver
 from smtpserver import HOST, SmtpTestServer
 
+from monitor.digest.render import render_digest
+from monitor.errors import ConfigError, DeliveryError
 from monitor.mail.transport import (
     OutboxFolderSender,
     RecipientRefused,
@@ -24,8 +26,6 @@ from monitor.mail.transport import (
     make_sender,
     parse_smtp_url,
 )
-from monitor.digest.render import render_digest
-from monitor.errors import ConfigError, DeliveryError
 from monitor.model import Digest, DigestDevelopment, EventDate, Report, Subscriber
 
 SENDER = "Case monitor <monitor@example.org>"

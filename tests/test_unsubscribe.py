@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from monitor.mail.tokens import sign_unsubscribe
 from monitor.store import outbox
 from monitor.store.db import open_engine, upgrade
-from monitor.mail.tokens import sign_unsubscribe
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
 SECRET = b"k" * 32

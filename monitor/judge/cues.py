@@ -14,8 +14,8 @@ import ahocorasick
 
 from monitor.judge import lexicon
 from monitor.judge.dates import DateMention
-from monitor.model import DEVELOPMENT_TYPES
 from monitor.judge.textnorm import KHMER_CHARS, normalize
+from monitor.model import DEVELOPMENT_TYPES
 
 _SENTENCE_END = re.compile(
     r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from monitor.model import Case, Entry, Mention, Subject
 from monitor.judge.textnorm import continues_khmer_cluster, is_khmer, normalize
+from monitor.model import Case, Entry, Mention, Subject
 
 FIELDS = ("title", "summary", "content")
 

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from monitor.judge.classify import Classifier
 from monitor.judge.diff import Decision, KnownEvents, decide, remember, story_text
 from monitor.judge.match import Matcher, MatchResult
+from monitor.judge.textnorm import normalize
 from monitor.model import Case, Entry, Judgement, KnownEvent, Subject, Verdict
 from monitor.store.judgements import load_known_events, recent_stories
-from monitor.judge.textnorm import normalize
 
 
 class Judge:
