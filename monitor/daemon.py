@@ -30,11 +30,11 @@ from monitor.config import Config, FeedConfig, ensure_secret, load_config
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
 from monitor.judge.verdict import load_judge
-from monitor.logs import log_event
+from monitor.logs import log_event, redact_url
 from monitor.mail.transport import make_sender
 from monitor.pipeline import PollContext, poll_feed
 from monitor.store import feeds as feed_store
-from monitor.store.db import open_engine, redact, upgrade
+from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
@@ -150,9 +150,9 @@ class Daemon:
             settings = config.settings
             log_event(
                 log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
-                database=redact(settings.database_url),
+                database=redact_url(settings.database_url),
                 # With no SMTP server, digests are .eml files in this folder.
-                mail=redact(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
+                mail=redact_url(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
             )
             await self._stop.wait()
         finally:

@@ -16,11 +16,12 @@ from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap
 
 from monitor.errors import ConfigError, Problem
+from monitor.logs import redact_url
 
 from .values import (
     did_you_mean,
@@ -287,22 +288,13 @@ class Settings:
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, str) and "://" in value:
-                value = redact_url(value)
+                value = redact_url(value, REDACTED)
             out[setting.name] = value
         return out
 
     def __repr__(self) -> str:
         body = ", ".join(f"{k.replace('.', '_')}={v!r}" for k, v in self.redacted().items())
         return f"Settings({body})"
-
-
-def redact_url(url: str) -> str:
-    """postgresql://user:pw@host/db -> postgresql://user:********@host/db."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{REDACTED}@{netloc}"))
 
 
 def load_settings(config_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
