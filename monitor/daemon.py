@@ -202,16 +202,13 @@ class Daemon:
 
     # -- feeds ---------------------------------------------------------------------------
 
-    def _interval(self, feed: FeedConfig) -> timedelta:
-        return feed.interval or self.config.settings.default_interval
-
     async def _schedule(self, feed: FeedConfig) -> None:
         """Add (or replace) the feed's job, first run at its stored next poll."""
         assert self.engine is not None
         state = await asyncio.to_thread(feed_store.load_feed, self.engine, feed.name)
         if state is None or state.disabled_reason:
             return
-        interval = self._interval(feed).total_seconds()
+        interval = feed.interval.total_seconds()
         now = datetime.now(UTC)
         first = max(state.next_poll_at or now, now)
         self.scheduler.add_job(
@@ -339,7 +336,7 @@ class Daemon:
             before = old_by_name.get(feed.name)
             if not feed.enabled:
                 self._unschedule(feed.name)
-            elif before is None or not before.enabled or before.url != feed.url or self._interval(before) != self._interval(feed):
+            elif before is None or not before.enabled or before.url != feed.url or before.interval != feed.interval:
                 retimed += before is not None
                 await self._schedule(feed)
         for name in removed:
