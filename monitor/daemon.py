@@ -253,7 +253,7 @@ class Daemon:
         config = self.config
         settings = config.settings
         try:
-            sender = make_sender(settings.smtp_url, settings.outbox_dir, settings.smtp_password)
+            sender = make_sender(settings.smtp, settings.outbox_dir)
             report = await asyncio.to_thread(delivery.send_due, self.engine, config, sender, datetime.now(UTC))
         except Exception as exc:  # never let one bad run stop the schedule
             log_event(log, "digests.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")

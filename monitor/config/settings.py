@@ -16,12 +16,12 @@ from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap
 
 from monitor.errors import ConfigError, Problem
 from monitor.logs import redact_url
+from monitor.model import SmtpTarget
 
 from .values import (
     did_you_mean,
@@ -29,6 +29,7 @@ from .values import (
     parse_http_url,
     parse_interval,
     parse_size,
+    parse_smtp_url,
 )
 from .yamlfile import load_yaml, to_plain
 
@@ -77,14 +78,10 @@ def _database_url(value: object) -> str:
 
 
 def _smtp_url(value: object) -> str:
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not parts.hostname:
-        raise ValueError(
-            f"expected 'smtp://[user@]host[:port]' (plain; add ?starttls=1 for STARTTLS), "
-            f"'smtp+starttls://...' or 'smtps://...' (implicit TLS), got {value!r}"
-        )
-    return text
+    """Checked by the one SMTP grammar at load, so a bad URL is refused here, not at send
+    time; kept as written for display, parsed into Settings.smtp."""
+    parse_smtp_url(value)
+    return _text(value)
 
 
 def _sender(value: object) -> str:
@@ -289,6 +286,12 @@ class Settings:
     max_feed_bytes: int = _DEFAULTS["max_feed_bytes"]
     concurrency_global: int = _DEFAULTS["concurrency_global"]
     concurrency_per_host: int = _DEFAULTS["concurrency_per_host"]
+    # smtp_url as mail takes it, built at load; smtp_password wins over one in the URL.
+    smtp: SmtpTarget | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.smtp_url is not None:
+            object.__setattr__(self, "smtp", parse_smtp_url(self.smtp_url, self.smtp_password))
 
     @property
     def outbox_dir(self) -> Path:
