@@ -29,12 +29,12 @@ from monitor import delivery
 from monitor.config import Config, FeedConfig, ensure_secret, load_config
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
-from monitor.logs import log_event
+from monitor.logs import log_event, redact_url
 from monitor.mail.transport import make_sender
 from monitor.memory import load_judge
 from monitor.pipeline import PollContext, poll_feed
 from monitor.store import feeds as feed_store
-from monitor.store.db import open_engine, redact, upgrade
+from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
@@ -153,9 +153,9 @@ class Daemon:
             settings = config.settings
             log_event(
                 log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
-                database=redact(settings.database_url),
+                database=redact_url(settings.database_url),
                 # With no SMTP server, digests are .eml files in this folder.
-                mail=redact(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
+                mail=redact_url(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
             )
             await self._stop.wait()
         finally:
@@ -205,16 +205,13 @@ class Daemon:
 
     # -- feeds ---------------------------------------------------------------------------
 
-    def _interval(self, feed: FeedConfig) -> timedelta:
-        return feed.interval or self.config.settings.default_interval
-
     async def _schedule(self, feed: FeedConfig) -> None:
         """Add (or replace) the feed's job, first run at its stored next poll."""
         assert self.engine is not None
         state = await asyncio.to_thread(feed_store.load_feed, self.engine, feed.name)
         if state is None or state.disabled_reason:
             return
-        interval = self._interval(feed).total_seconds()
+        interval = feed.interval.total_seconds()
         now = datetime.now(UTC)
         first = max(state.next_poll_at or now, now)
         self.scheduler.add_job(
@@ -259,7 +256,7 @@ class Daemon:
         config = self.config
         settings = config.settings
         try:
-            sender = make_sender(settings.smtp_url, settings.outbox_dir, settings.smtp_password)
+            sender = make_sender(settings.smtp, settings.outbox_dir)
             report = await asyncio.to_thread(delivery.send_due, self.engine, config, sender, datetime.now(UTC))
         except Exception as exc:  # never let one bad run stop the schedule
             log_event(log, "digests.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
@@ -341,7 +338,7 @@ class Daemon:
             before = old_by_name.get(feed.name)
             if not feed.enabled:
                 self._unschedule(feed.name)
-            elif before is None or not before.enabled or before.url != feed.url or self._interval(before) != self._interval(feed):
+            elif before is None or not before.enabled or before.url != feed.url or before.interval != feed.interval:
                 retimed += before is not None
                 await self._schedule(feed)
         for name in removed:

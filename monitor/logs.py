@@ -1,4 +1,5 @@
-"""Structured logging: one line per event, `event=poll.ok feed="Khmer Times" new=3`.
+"""Structured logging: one line per event, `event=poll.ok feed="Khmer Times" new=3`; and
+redact_url, which every place that shows a URL with a password uses.
 
 Every line about a feed carries `feed=`, so `grep 'feed="Khmer Times"'` tells its story.
 """
@@ -9,7 +10,7 @@ import logging
 import sys
 from typing import Any
 
-__all__ = ["format_fields", "log_event", "setup_logging"]
+__all__ = ["format_fields", "log_event", "redact_url", "setup_logging"]
 
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/+@")
 
@@ -37,6 +38,17 @@ def log_event(logger: logging.Logger, event: str, *, level: int = logging.INFO, 
     """Log one event as one line."""
     if logger.isEnabledFor(level):
         logger.log(level, format_fields(event, **fields), exc_info=exc_info)
+
+
+def redact_url(url: str, mask: str = "***") -> str:
+    """`scheme://user:password@host/...` with the password masked, so log lines, errors and
+    `redacted()` never show it; a URL without a password comes back as it is. Split at the
+    last '@' so an unescaped '@' or '/' in the password is masked too."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:{mask}@{host}"
 
 
 def setup_logging(verbose: int = 0) -> None:

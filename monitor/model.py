@@ -283,3 +283,28 @@ class Digest:
     unsubscribe_url: str = ""
     generated_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """An SMTP server and how to talk to it; `security` is 'plain', 'starttls' or 'tls'
+    (implicit TLS). Its repr never shows the password."""
+
+    host: str
+    port: int
+    security: str = "plain"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0  # seconds, per socket operation
+
+    def __repr__(self) -> str:
+        password = "'***'" if self.password else repr(self.password)
+        return (
+            f"SmtpTarget(host={self.host!r}, port={self.port}, security={self.security!r}, "
+            f"username={self.username!r}, password={password}, timeout={self.timeout})"
+        )
+
+    __str__ = __repr__

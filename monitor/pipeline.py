@@ -224,7 +224,7 @@ async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, du
         moved = result.permanent_url
         await asyncio.to_thread(feed_store.move_feed, ctx.engine, name, moved)
         log_event(log, "feed.moved", level=logging.WARNING, feed=name, old=state.url, new=moved, hint="update the URL in feeds.yaml")
-    interval = _interval(ctx, name, state)
+    interval = _interval(ctx, name)
     if result.status == "not_modified":
         next_poll = _next_poll(ctx, now, interval, result)
         async with ctx.write_lock:  # one writer at a time: SQLite's busy wait sleeps in ms steps
@@ -341,14 +341,11 @@ def parse_in_worker(
         return None, str(exc).removeprefix(f"{feed}: ")
 
 
-def _interval(ctx: PollContext, name: str, state: feed_store.FeedState) -> timedelta:
-    """The feed's configured interval: the longest it waits between polls."""
+def _interval(ctx: PollContext, name: str) -> timedelta:
+    """The feed's configured interval: the longest it waits between polls. The default only
+    for a feed dropped from the config mid-poll, so the error boundary never raises."""
     feed = ctx.feeds.get(name)
-    if feed is not None and feed.interval is not None:
-        return feed.interval
-    if state.interval_seconds:
-        return timedelta(seconds=state.interval_seconds)
-    return ctx.settings.default_interval
+    return feed.interval if feed is not None else ctx.settings.default_interval
 
 
 def _next_poll(ctx: PollContext, now: datetime, interval: timedelta, result: FetchResult) -> datetime:
@@ -379,7 +376,7 @@ async def _failed(
         message = f"{type(exc).__name__}: {message}"
     retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
     errors = (state.error_count if state is not None else 0) + 1
-    interval = _interval(ctx, name, state) if state is not None else ctx.settings.default_interval
+    interval = _interval(ctx, name)
     next_poll = schedule.next_poll_after_error(
         now, errors, retry_after, ctx.rng,
         base=min(schedule.DEFAULT_BACKOFF_BASE, interval.total_seconds()),

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config import (
     SETTINGS,
     Settings,
@@ -545,6 +547,21 @@ def test_password_comes_only_from_the_environment_and_is_never_shown(tmp_path: P
         and "MONITOR_SMTP_PASSWORD" in problem.message
         and "hunter2" not in str(caught.value)
     )
+
+
+def test_config_check_refuses_a_bad_smtp_url_naming_the_setting(
+    dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # The one SMTP URL grammar runs at load: refused here, not first at send time.
+    config_dir, baseline_dir = dirs
+    env = env_for(tmp_path, MONITOR_SMTP_URL="smtp://h?starttls=maybe&bogus=1")
+    argv = ["--config", str(config_dir), "--baseline", str(baseline_dir), "config", "check"]
+    result = CliRunner().invoke(cli, argv, env=env)
+    assert result.exit_code == 2, result.output
+    assert "MONITOR_SMTP_URL" in result.output and "unknown SMTP URL option 'bogus'" in result.output
+
+    ok = CliRunner().invoke(cli, argv, env=env_for(tmp_path, MONITOR_SMTP_URL="smtp://h?starttls=1"))
+    assert ok.exit_code == 0 and ok.output.startswith("ok:"), ok.output
 
 
 def test_secret_is_generated_once(tmp_path: Path) -> None:

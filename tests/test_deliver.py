@@ -15,18 +15,17 @@ import pytest
 import smtpserver
 from smtpserver import HOST, SmtpTestServer
 
+from monitor.config import load_settings
 from monitor.digest.render import render_digest
 from monitor.errors import ConfigError, DeliveryError
 from monitor.mail.transport import (
     OutboxFolderSender,
     RecipientRefused,
     SmtpSender,
-    SmtpSettings,
     TransientDeliveryError,
     make_sender,
-    parse_smtp_url,
 )
-from monitor.model import Digest, DigestDevelopment, EventDate, Report, Subscriber
+from monitor.model import Digest, DigestDevelopment, EventDate, Report, SmtpTarget, Subscriber
 
 SENDER = "Case monitor <monitor@example.org>"
 smtp_server = smtpserver.smtp_server  # the fixture
@@ -54,7 +53,15 @@ def digest_for(email: str, name: str = "Sophea") -> EmailMessage:
 
 
 def sender_for(server: SmtpTestServer, **kwargs: object) -> SmtpSender:
-    return SmtpSender(SmtpSettings(HOST, server.port, timeout=5), **kwargs)  # type: ignore[arg-type]
+    return SmtpSender(SmtpTarget(HOST, server.port, timeout=5), **kwargs)  # type: ignore[arg-type]
+
+
+def smtp_target(url: str, password: str | None = None) -> SmtpTarget | None:
+    """The target as the settings build it from MONITOR_SMTP_URL and MONITOR_SMTP_PASSWORD."""
+    env = {"MONITOR_SMTP_URL": url, "MONITOR_SECRET": "unused"}
+    if password is not None:
+        env["MONITOR_SMTP_PASSWORD"] = password
+    return load_settings(Path("/nonexistent/config"), env=env).smtp
 
 
 # --- SMTP URLs ---
@@ -72,13 +79,13 @@ def sender_for(server: SmtpTestServer, **kwargs: object) -> SmtpSender:
     ],
 )
 def test_parse_smtp_url(url: str, host: str, port: int, security: str) -> None:
-    settings = parse_smtp_url(url)
+    settings = smtp_target(url)
     assert (settings.host, settings.port, settings.security) == (host, port, security)
     assert settings.username is None and settings.password is None
 
 
 def test_user_and_password_from_the_url_are_percent_decoded() -> None:
-    settings = parse_smtp_url(
+    settings = smtp_target(
         "smtps://monitor%40example.org:p%40ss%3Aword@mail.example.org?timeout=7"
     )
     assert settings.username == "monitor@example.org"
@@ -87,13 +94,13 @@ def test_user_and_password_from_the_url_are_percent_decoded() -> None:
 
 
 def test_password_passed_in_wins_over_the_url() -> None:
-    settings = parse_smtp_url("smtps://user:in-url@mail.example.org", password="from-env")
+    settings = smtp_target("smtps://user:in-url@mail.example.org", password="from-env")
     assert settings.password == "from-env"
-    assert parse_smtp_url("smtps://user@mail.example.org", password="pw").password == "pw"
+    assert smtp_target("smtps://user@mail.example.org", password="pw").password == "pw"
 
 
 def test_repr_redacts_the_password() -> None:
-    settings = parse_smtp_url("smtps://user:hunter2@mail.example.org")
+    settings = smtp_target("smtps://user:hunter2@mail.example.org")
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
     assert "hunter2" not in repr(SmtpSender(settings))
     assert "'***'" in repr(settings)
@@ -114,14 +121,14 @@ def test_repr_redacts_the_password() -> None:
 )
 def test_bad_smtp_urls_are_config_errors_that_never_echo_the_password(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_smtp_url(url.replace("://", "://user:hunter2@", 1) if "://" in url[:9] else url)
+        smtp_target(url.replace("://", "://user:hunter2@", 1) if "://" in url[:9] else url)
     assert "hunter2" not in str(info.value)
 
 
 def test_make_sender_uses_smtp_when_configured_else_the_outbox(tmp_path: Path) -> None:
-    assert isinstance(make_sender(None, tmp_path, None), OutboxFolderSender)
-    assert isinstance(make_sender("  ", tmp_path, None), OutboxFolderSender)
-    sender = make_sender("smtps://u@mail.example.org", tmp_path, "pw")
+    assert isinstance(make_sender(None, tmp_path), OutboxFolderSender)
+    assert isinstance(make_sender(smtp_target("  "), tmp_path), OutboxFolderSender)
+    sender = make_sender(smtp_target("smtps://u@mail.example.org", "pw"), tmp_path)
     assert isinstance(sender, SmtpSender)
     assert sender.settings.password == "pw"
 
@@ -287,7 +294,7 @@ def starttls_server(certificate: tuple[Path, Path]) -> Iterator[SmtpTestServer]:
 def test_starttls_and_login(
     starttls_server: SmtpTestServer, certificate: tuple[Path, Path]
 ) -> None:
-    settings = parse_smtp_url(f"smtp://monitor@{HOST}:{starttls_server.port}?starttls=1", "s3cret")
+    settings = smtp_target(f"smtp://monitor@{HOST}:{starttls_server.port}?starttls=1", "s3cret")
     SmtpSender(settings, ssl_context=client_context(certificate)).send(
         digest_for("ana@example.org")
     )
@@ -297,7 +304,7 @@ def test_starttls_and_login(
 def test_wrong_password_is_a_delivery_error_with_a_hint(
     starttls_server: SmtpTestServer, certificate: tuple[Path, Path]
 ) -> None:
-    settings = parse_smtp_url(f"smtp+starttls://monitor@{HOST}:{starttls_server.port}", "wrong")
+    settings = smtp_target(f"smtp+starttls://monitor@{HOST}:{starttls_server.port}", "wrong")
     with pytest.raises(DeliveryError) as info:
         SmtpSender(settings, ssl_context=client_context(certificate)).send(
             digest_for("ana@example.org")
@@ -308,7 +315,7 @@ def test_wrong_password_is_a_delivery_error_with_a_hint(
 
 
 def test_untrusted_certificate_is_refused(starttls_server: SmtpTestServer) -> None:
-    settings = parse_smtp_url(f"smtp+starttls://monitor@{HOST}:{starttls_server.port}", "s3cret")
+    settings = smtp_target(f"smtp+starttls://monitor@{HOST}:{starttls_server.port}", "s3cret")
     with pytest.raises(DeliveryError) as info:
         SmtpSender(settings).send(digest_for("ana@example.org"))  # system CAs only
     assert "certificate" in str(info.value)
@@ -319,7 +326,7 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
     server = SmtpTestServer(ssl_context=server_context(certificate))
     server.start()
     try:
-        settings = parse_smtp_url(f"smtps://{HOST}:{server.port}")
+        settings = smtp_target(f"smtps://{HOST}:{server.port}")
         SmtpSender(settings, ssl_context=client_context(certificate)).send(
             digest_for("ana@example.org")
         )

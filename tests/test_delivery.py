@@ -22,8 +22,8 @@ from sqlalchemy import Engine, select
 from monitor import delivery
 from monitor.config import Config, load_config
 from monitor.mail import calendar
-from monitor.mail.transport import OutboxFolderSender, SmtpSender, SmtpSettings
-from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Subscriber, Verdict
+from monitor.mail.transport import OutboxFolderSender, SmtpSender
+from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, SmtpTarget, Subscriber, Verdict
 from monitor.store import digests, outbox, suppressions
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, save_judgements, seed_baseline
@@ -61,7 +61,7 @@ def engine(tmp_path: Path, base_config: Config) -> Iterator[Engine]:
 
 
 def sender_for(server: SmtpTestServer) -> SmtpSender:
-    return SmtpSender(SmtpSettings(HOST, server.port, timeout=5))
+    return SmtpSender(SmtpTarget(HOST, server.port, timeout=5))
 
 
 def story(key: str, case: str = "kem-sokha-treason", kind: str = "conviction", day: date = date(2023, 3, 3),

@@ -291,7 +291,7 @@ def test_sync_feeds_adds_removes_and_retimes(engine: Engine) -> None:
     b = FeedConfig(name="b", url="http://127.0.0.1:9/b", interval=timedelta(minutes=5))
     assert feed_store.sync_feeds(engine, [a, b], now) == (["a", "b"], [])
     feed_store.move_feed(engine, "a", "http://127.0.0.1:9/a2")
-    c = FeedConfig(name="c", url="http://127.0.0.1:9/c")
+    c = FeedConfig(name="c", url="http://127.0.0.1:9/c", interval=timedelta(minutes=5))
     a_retimed = replace(a, interval=timedelta(minutes=7))
     assert feed_store.sync_feeds(engine, [a_retimed, c], now, previous_urls={"a": a.url, "b": b.url}) == (["c"], ["b"])
     state = feed_store.load_feed(engine, "a")

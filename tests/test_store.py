@@ -18,9 +18,10 @@ from alembic.script import ScriptDirectory
 from scratch_postgres import scratch_schema
 from sqlalchemy import Engine, inspect, text
 
+from monitor.logs import redact_url
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, Verdict
 from monitor.store import judgements as store
-from monitor.store.db import alembic_config, is_current, open_engine, redact, upgrade
+from monitor.store.db import alembic_config, is_current, open_engine, upgrade
 from monitor.store.tables import metadata
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -100,6 +101,6 @@ def test_the_sqlite_file_and_its_folder_are_created(tmp_path: Path) -> None:
 
 
 def test_a_password_is_redacted_from_database_urls() -> None:
-    assert redact("postgresql://monitor:s3cret@db:5432/monitor") == "postgresql://monitor:***@db:5432/monitor"
-    assert "s3cret" not in redact("postgresql+psycopg://u:s3cret@h/db")
-    assert redact("sqlite:///data/monitor.db") == "sqlite:///data/monitor.db"
+    assert redact_url("postgresql://monitor:s3cret@db:5432/monitor") == "postgresql://monitor:***@db:5432/monitor"
+    assert "s3cret" not in redact_url("postgresql+psycopg://u:s3cret@h/db")
+    assert redact_url("sqlite:///data/monitor.db") == "sqlite:///data/monitor.db"

@@ -54,7 +54,7 @@ def digest_send(state: State, force: bool) -> None:
     """Send the digests that are due (with --now, every pending one)."""
     config = state.config
     settings = config.settings
-    sender = make_sender(settings.smtp_url, settings.outbox_dir, settings.smtp_password)
+    sender = make_sender(settings.smtp, settings.outbox_dir)
     engine = open_database(config)
     try:
         report = delivery.send_due(engine, config, sender, datetime.now(UTC), force=force)

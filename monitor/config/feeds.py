@@ -1,9 +1,10 @@
 """config/feeds.yaml -> FeedConfigs: unique names and URLs, intervals within the settings'
-bounds (a feed without an interval gets default_interval)."""
+bounds. A feed without an interval gets default_interval here, so after loading every
+FeedConfig has one and no caller needs a fallback."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class FeedConfig:
     name: str
     url: str
     language: str | None = None
-    interval: timedelta | None = None
+    interval: timedelta = field(kw_only=True)  # its own, or default_interval
     enabled: bool = True
     tags: tuple[str, ...] = ()
     line: int | None = None  # where declared in feeds.yaml
@@ -62,21 +63,22 @@ def load_feeds(
             )
             continue
         urls[feed.url] = line or 0
+        if settings is None:
+            continue  # settings refused (reported there): no default interval, no Config
         interval = feed.interval
-        if settings is not None:
-            if interval is None:
-                interval = settings.default_interval
-            elif not settings.min_interval <= interval <= settings.max_interval:
-                problems.append(
-                    doc.problem(
-                        ("feeds", i, "interval"),
-                        (
-                            f"interval {format_interval(interval)} is outside min_interval "
-                            f"({format_interval(settings.min_interval)}) .. max_interval "
-                            f"({format_interval(settings.max_interval)}) of settings.yaml"
-                        ),
-                    )
+        if interval is None:
+            interval = settings.default_interval  # _check keeps it within the bounds
+        elif not settings.min_interval <= interval <= settings.max_interval:
+            problems.append(
+                doc.problem(
+                    ("feeds", i, "interval"),
+                    (
+                        f"interval {format_interval(interval)} is outside min_interval "
+                        f"({format_interval(settings.min_interval)}) .. max_interval "
+                        f"({format_interval(settings.max_interval)}) of settings.yaml"
+                    ),
                 )
+            )
         feeds.append(
             FeedConfig(
                 name=feed.name,

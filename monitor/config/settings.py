@@ -16,11 +16,12 @@ from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ruamel.yaml.comments import CommentedMap
 
 from monitor.errors import ConfigError, Problem
+from monitor.logs import redact_url
+from monitor.model import SmtpTarget
 
 from .values import (
     did_you_mean,
@@ -28,6 +29,7 @@ from .values import (
     parse_http_url,
     parse_interval,
     parse_size,
+    parse_smtp_url,
 )
 from .yamlfile import load_yaml, to_plain
 
@@ -76,14 +78,10 @@ def _database_url(value: object) -> str:
 
 
 def _smtp_url(value: object) -> str:
-    text = _text(value)
-    parts = urlsplit(text)
-    if parts.scheme not in ("smtp", "smtp+starttls", "smtps") or not parts.hostname:
-        raise ValueError(
-            f"expected 'smtp://[user@]host[:port]' (plain; add ?starttls=1 for STARTTLS), "
-            f"'smtp+starttls://...' or 'smtps://...' (implicit TLS), got {value!r}"
-        )
-    return text
+    """Checked by the one SMTP grammar at load, so a bad URL is refused here, not at send
+    time; kept as written for display, parsed into Settings.smtp."""
+    parse_smtp_url(value)
+    return _text(value)
 
 
 def _sender(value: object) -> str:
@@ -124,6 +122,11 @@ class Setting:
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.attribute.upper()
+
+    @property
+    def parsed_default(self) -> Any:
+        """The default as its typed value: what Settings and the loader both start from."""
+        return None if self.default is None else self.parse(self.default)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -244,28 +247,51 @@ SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 _GROUPS = {s.name.split(".")[0] for s in SETTINGS if "." in s.name}
 
 
+def _fill_derived(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill the defaults that follow from other settings: database_url from data_dir,
+    public_url from http_host and http_port."""
+    if values["database_url"] is None:
+        values["database_url"] = f"sqlite:///{values['data_dir'] / 'monitor.db'}"
+    if values["public_url"] is None:
+        host = values["http_host"]
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        host = f"[{host}]" if ":" in str(host) else host
+        values["public_url"] = f"http://{host}:{values['http_port']}"
+    return values
+
+
+# The fields' defaults come from the table, so the two cannot disagree.
+_DEFAULTS: dict[str, Any] = _fill_derived({s.attribute: s.parsed_default for s in SETTINGS})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings after defaults, settings.yaml and the environment are applied."""
 
-    data_dir: Path = Path("data")
-    database_url: str = "sqlite:///data/monitor.db"
-    smtp_url: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    sender: str = "Case Monitor <monitor@localhost>"
-    secret: str | None = field(default=None, repr=False)
-    user_agent_contact: str | None = None
-    default_interval: timedelta = timedelta(minutes=30)
-    min_interval: timedelta = timedelta(minutes=5)
-    max_interval: timedelta = timedelta(hours=24)
-    max_entry_age_days: int | None = None
-    retention_days: int = 180
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
-    public_url: str = "http://127.0.0.1:8080"
-    max_feed_bytes: int = 10 * 1024 * 1024
-    concurrency_global: int = 20
-    concurrency_per_host: int = 4
+    data_dir: Path = _DEFAULTS["data_dir"]
+    database_url: str = _DEFAULTS["database_url"]
+    smtp_url: str | None = _DEFAULTS["smtp_url"]
+    smtp_password: str | None = field(default=_DEFAULTS["smtp_password"], repr=False)
+    sender: str = _DEFAULTS["sender"]
+    secret: str | None = field(default=_DEFAULTS["secret"], repr=False)
+    user_agent_contact: str | None = _DEFAULTS["user_agent_contact"]
+    default_interval: timedelta = _DEFAULTS["default_interval"]
+    min_interval: timedelta = _DEFAULTS["min_interval"]
+    max_interval: timedelta = _DEFAULTS["max_interval"]
+    max_entry_age_days: int | None = _DEFAULTS["max_entry_age_days"]
+    retention_days: int = _DEFAULTS["retention_days"]
+    http_host: str = _DEFAULTS["http_host"]
+    http_port: int = _DEFAULTS["http_port"]
+    public_url: str = _DEFAULTS["public_url"]
+    max_feed_bytes: int = _DEFAULTS["max_feed_bytes"]
+    concurrency_global: int = _DEFAULTS["concurrency_global"]
+    concurrency_per_host: int = _DEFAULTS["concurrency_per_host"]
+    # smtp_url as mail takes it, built at load; smtp_password wins over one in the URL.
+    smtp: SmtpTarget | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.smtp_url is not None:
+            object.__setattr__(self, "smtp", parse_smtp_url(self.smtp_url, self.smtp_password))
 
     @property
     def outbox_dir(self) -> Path:
@@ -287,22 +313,13 @@ class Settings:
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, str) and "://" in value:
-                value = redact_url(value)
+                value = redact_url(value, REDACTED)
             out[setting.name] = value
         return out
 
     def __repr__(self) -> str:
         body = ", ".join(f"{k.replace('.', '_')}={v!r}" for k, v in self.redacted().items())
         return f"Settings({body})"
-
-
-def redact_url(url: str) -> str:
-    """postgresql://user:pw@host/db -> postgresql://user:********@host/db."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:{REDACTED}@{netloc}"))
 
 
 def load_settings(config_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -320,12 +337,7 @@ def read_settings(
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
     problems: list[Problem] = []
-    values: dict[str, object] = {}
-    for setting in SETTINGS:
-        if setting.default is not None:
-            values[setting.name] = setting.parse(setting.default)
-        else:
-            values[setting.name] = None
+    values: dict[str, object] = {s.name: s.parsed_default for s in SETTINGS}
 
     path = config_dir / SETTINGS_FILE
     if path.is_file():
@@ -334,17 +346,11 @@ def read_settings(
 
     if problems:
         return None, problems
-    kwargs = {SETTINGS_BY_NAME[name].attribute: value for name, value in values.items()}
+    kwargs: dict[str, Any] = {SETTINGS_BY_NAME[name].attribute: value for name, value in values.items()}
     data_dir = kwargs["data_dir"]
     assert isinstance(data_dir, Path)
     kwargs["data_dir"] = data_dir if data_dir.is_absolute() else cwd / data_dir
-    if kwargs["database_url"] is None:
-        kwargs["database_url"] = f"sqlite:///{kwargs['data_dir'] / 'monitor.db'}"
-    if kwargs["public_url"] is None:
-        host = kwargs["http_host"]
-        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        host = f"[{host}]" if ":" in str(host) else host
-        kwargs["public_url"] = f"http://{host}:{kwargs['http_port']}"
+    _fill_derived(kwargs)
     if kwargs["secret"] is None:
         kwargs["secret"] = _read_secret_file(kwargs["data_dir"] / "secret", problems)
     settings = Settings(**kwargs)
@@ -380,7 +386,7 @@ def _read_file(path: Path, problems: list[Problem]) -> dict[str, object]:
                 )
             )
         elif value is None:
-            values[key] = None if setting.default is None else setting.parse(setting.default)
+            values[key] = setting.parsed_default
         else:
             try:
                 values[key] = setting.parse(to_plain(value))

@@ -1,5 +1,5 @@
 """Parsers for the small value types that config files share: intervals, sizes, dates,
-e-mail addresses, times of day, time zones, URLs; and the "did you mean" hint."""
+e-mail addresses, times of day, time zones, URLs, the SMTP URL; and the "did you mean" hint."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import difflib
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.model import EventDate, Precision
+from monitor.model import EventDate, Precision, SmtpTarget
 
 _INTERVAL_PART = re.compile(r"(\d+)\s*([smhdw])")
 _INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -30,6 +30,14 @@ _EMAIL = re.compile(
 )
 _TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})")
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_SMTP_SECURITY = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "tls"}
+_SMTP_PORTS = {"plain": 25, "starttls": 587, "tls": 465}
+_SMTP_GRAMMAR = (
+    "smtp://[user@]host[:port] (plain; ?starttls=1 for STARTTLS), smtp+starttls://... "
+    "or smtps://... (implicit TLS)"
+)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -152,3 +160,58 @@ def parse_http_url(value: object) -> str:
         if parts.scheme.lower() in ("http", "https") and parts.hostname:
             return value.strip()
     raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+
+
+def parse_smtp_url(value: object, password: str | None = None) -> SmtpTarget:
+    """The smtp_url grammar, the only one: settings check it at load, mail uses the result.
+
+    `smtp://user@host:25?starttls=1` is the same as `smtp+starttls://user@host:25`;
+    `?timeout=SECONDS` sets the socket timeout. A password in the URL is accepted;
+    `password` (from the environment) wins over it. Errors never echo the URL, which may
+    hold the password.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected an SMTP URL: {_SMTP_GRAMMAR}")
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError("not a valid SMTP URL (bad host or port)") from None
+    scheme = parts.scheme.lower()
+    security = _SMTP_SECURITY.get(scheme)
+    if security is None:
+        raise ValueError(f"unknown scheme {scheme!r}: use {_SMTP_GRAMMAR}")
+    if not parts.hostname:
+        raise ValueError("the SMTP URL names no host")
+    if parts.path not in ("", "/"):
+        raise ValueError("the SMTP URL may not have a path")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"starttls", "timeout"})
+    if unknown:
+        raise ValueError(f"unknown SMTP URL option {unknown[0]!r} (known: starttls, timeout)")
+    if "starttls" in query:
+        flag = query["starttls"][-1].lower()
+        if flag not in _TRUE | _FALSE:
+            raise ValueError("starttls must be 1 or 0")
+        if flag in _TRUE:
+            if security == "tls":
+                raise ValueError("smtps:// is already TLS; drop ?starttls=1")
+            security = "starttls"
+    extra: dict[str, float] = {}
+    if "timeout" in query:
+        try:
+            timeout = float(query["timeout"][-1])
+        except ValueError:
+            raise ValueError("timeout must be a number of seconds") from None
+        if not 0 < timeout <= 600:
+            raise ValueError("timeout must be between 0 and 600 seconds")
+        extra["timeout"] = timeout
+    url_password = unquote(parts.password) if parts.password is not None else None
+    return SmtpTarget(
+        host=parts.hostname,
+        port=port or _SMTP_PORTS[security],
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=password if password is not None else url_password,
+        **extra,
+    )

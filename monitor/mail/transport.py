@@ -7,7 +7,7 @@ Errors raised here (all DeliveryError, carrying the recipient):
      └── TransientDeliveryError   connection refused/lost, timeout, 4xx: retry later
 
 smtplib and socket exceptions are translated in one place, `_translate`. This module never
-reads the environment: the caller passes the password it read from config.
+reads the environment nor parses the SMTP URL: config hands over an SmtpTarget.
 """
 
 from __future__ import annotations
@@ -20,19 +20,13 @@ import ssl
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from monitor.errors import ConfigError, DeliveryError, Problem
-
-DEFAULT_TIMEOUT = 30.0
-_PORTS = {"plain": 25, "starttls": 587, "tls": 465}
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+from monitor.errors import DeliveryError
+from monitor.model import SmtpTarget
 
 
 class RecipientRefused(DeliveryError):
@@ -53,84 +47,6 @@ class TransientDeliveryError(DeliveryError):
     def __init__(self, subscriber: str, message: str, *, code: int | None = None) -> None:
         self.code = code
         super().__init__(subscriber, message)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to hand mail over; `security` is 'plain', 'starttls' or 'tls'."""
-
-    host: str
-    port: int
-    security: str = "plain"
-    username: str | None = None
-    password: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-
-    def __repr__(self) -> str:
-        password = "'***'" if self.password else repr(self.password)
-        return (
-            f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, "
-            f"username={self.username!r}, password={password}, timeout={self.timeout})"
-        )
-
-    __str__ = __repr__
-
-
-def _url_problem(message: str) -> ConfigError:
-    return ConfigError([Problem(file="settings", line=None, path="smtp_url", message=message)])
-
-
-def parse_smtp_url(url: str, password: str | None = None) -> SmtpSettings:
-    """Parse smtp://, smtp+starttls:// or smtps:// URLs into SmtpSettings.
-
-    `smtp://user@host:25?starttls=1` is the same as `smtp+starttls://user@host:25`. A
-    password in the URL is accepted; `password` (from the environment, read by the caller)
-    wins over it. `?timeout=SECONDS` sets the socket timeout. Errors never echo the URL,
-    which may hold the password.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise _url_problem("not a valid SMTP URL (bad host or port)") from exc
-    scheme = parts.scheme.lower()
-    security = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "tls"}.get(scheme)
-    if security is None:
-        raise _url_problem(f"unknown scheme {scheme!r}: use smtp://, smtp+starttls:// or smtps://")
-    if not parts.hostname:
-        raise _url_problem("the SMTP URL names no host")
-    if parts.path not in ("", "/"):
-        raise _url_problem("the SMTP URL may not have a path")
-    query = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(query) - {"starttls", "timeout"})
-    if unknown:
-        raise _url_problem(f"unknown SMTP URL option {unknown[0]!r} (known: starttls, timeout)")
-    if "starttls" in query:
-        flag = query["starttls"][-1].lower()
-        if flag not in _TRUE | _FALSE:
-            raise _url_problem("starttls must be 1 or 0")
-        if flag in _TRUE:
-            if security == "tls":
-                raise _url_problem("smtps:// is already TLS; drop ?starttls=1")
-            security = "starttls"
-    timeout = DEFAULT_TIMEOUT
-    if "timeout" in query:
-        try:
-            timeout = float(query["timeout"][-1])
-        except ValueError as exc:
-            raise _url_problem("timeout must be a number of seconds") from exc
-        if not 0 < timeout <= 600:
-            raise _url_problem("timeout must be between 0 and 600 seconds")
-    username = unquote(parts.username) if parts.username else None
-    url_password = unquote(parts.password) if parts.password is not None else None
-    return SmtpSettings(
-        host=parts.hostname,
-        port=port or _PORTS[security],
-        security=security,
-        username=username,
-        password=password if password is not None else url_password,
-        timeout=timeout,
-    )
 
 
 def _recipients(message: EmailMessage) -> list[str]:
@@ -266,7 +182,7 @@ class SmtpSender:
 
     def __init__(
         self,
-        settings: SmtpSettings,
+        settings: SmtpTarget,
         *,
         ssl_context: ssl.SSLContext | None = None,
         local_hostname: str | None = None,
@@ -367,10 +283,9 @@ class OutboxFolderSender:
         return target
 
 
-def make_sender(
-    smtp_url: str | None, outbox_dir: Path, password: str | None = None
-) -> SmtpSender | OutboxFolderSender:
-    """An SmtpSender when an SMTP URL is configured, else an OutboxFolderSender."""
-    if smtp_url and smtp_url.strip():
-        return SmtpSender(parse_smtp_url(smtp_url, password))
+def make_sender(smtp: SmtpTarget | None, outbox_dir: Path) -> SmtpSender | OutboxFolderSender:
+    """An SmtpSender when an SMTP server is configured (Settings.smtp), else an
+    OutboxFolderSender."""
+    if smtp is not None:
+        return SmtpSender(smtp)
     return OutboxFolderSender(outbox_dir)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from monitor.errors import StoreError
+from monitor.logs import redact_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -40,7 +41,7 @@ def open_engine(url: str) -> Engine:
     try:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot open database {redact(url)}: {exc}", hint="check MONITOR_DATABASE_URL") from exc
+        raise StoreError(f"cannot open database {redact_url(url)}: {exc}", hint="check MONITOR_DATABASE_URL") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -65,7 +66,7 @@ def upgrade(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate database {redact(str(engine.url))}: {exc}") from exc
+        raise StoreError(f"cannot migrate database {redact_url(str(engine.url))}: {exc}") from exc
 
 
 def is_current(engine: Engine) -> bool:
@@ -73,12 +74,3 @@ def is_current(engine: Engine) -> bool:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
 
-
-def redact(url: str) -> str:
-    """The URL with any password replaced, for logs and errors."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url

@@ -48,7 +48,7 @@ class FeedLike(Protocol):
     @property
     def url(self) -> str: ...
     @property
-    def interval(self) -> timedelta | None: ...
+    def interval(self) -> timedelta: ...
     @property
     def enabled(self) -> bool: ...
 
@@ -113,7 +113,7 @@ def sync_feeds(
             conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
         new_rows = []
         for name, feed in wanted.items():
-            seconds = int(feed.interval.total_seconds()) if feed.interval else None
+            seconds = int(feed.interval.total_seconds())
             row = rows.get(name)
             if row is None:
                 new_rows.append({"name": name, "url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
