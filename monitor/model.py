@@ -151,6 +151,7 @@ class KnownEvent:
     subjects: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
     entry_id: str | None = None  # set when the monitor itself saw the event in an entry
+    reported_at: datetime | None = None  # when that entry was published (its first report)
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,9 @@ class Judgement:
     development: Development | None = None
     duplicate_of: str | None = None
     why: tuple[str, ...] = ()
+    # A report published before the one the monitor took for first (it arrived later):
+    # this entry becomes the first report and that one, named here, a duplicate of it.
+    supersedes: str | None = None
 
 
 # --- What a digest is made of (built from the store, rendered by `digest`). ---

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from monitor.judge.classify import Candidate, Reading
 from monitor.judge.dates import period_end
@@ -129,6 +129,39 @@ class KnownEvents:
                     best, best_score = fp.root_id, score
         return best
 
+    def first_report(self, entry_id: str) -> KnownEvent | None:
+        """The development whose first report is `entry_id`, if the monitor saw one."""
+        for events in self.by_case.values():
+            for event in events:
+                if event.entry_id == entry_id:
+                    return event
+        return None
+
+    def reroot(self, old_root: str, entry_id: str, reported_at: datetime | None) -> KnownEvent | None:
+        """`entry_id`, published earlier, becomes the first report of `old_root`'s development.
+
+        Verdicts must not depend on the order feeds arrive in: whatever was judged first, the
+        earliest published report is the first one and the others are its sources.
+        """
+        old = self.first_report(old_root)
+        if old is None:
+            return None
+        new = replace(old, entry_id=entry_id, reported_at=reported_at)
+        for table in (self.by_case, self.by_person):
+            for events in table.values():
+                for i, event in enumerate(events):
+                    if event is old:
+                        events[i] = new
+        for key, root in list(self.roots.items()):
+            if root == old_root:
+                self.roots[key] = entry_id
+        self.roots[entry_id] = entry_id
+        for queue in self.recent.values():
+            for fp in queue:
+                if fp.root_id == old_root:
+                    fp.root_id = entry_id
+        return new
+
     def root_of(self, entry_id: str) -> str:
         return self.roots.get(entry_id, entry_id)
 
@@ -187,7 +220,7 @@ def remember(entry: Entry, match: MatchResult, decision: Decision, known: KnownE
         dev = decision.development
         event = KnownEvent(
             case=dev.case, type=dev.type, date=dev.date, summary=entry.title,
-            subjects=dev.subjects, entry_id=entry.id,
+            subjects=dev.subjects, entry_id=entry.id, reported_at=entry.published,
         )
         known.add(event)
         known.remember_story(entry.id, entry.id, match.people, published, story)

@@ -7,6 +7,7 @@ goes, so that the second outlet to report a story is a duplicate of the first.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from monitor.judge.classify import Classifier
@@ -39,8 +40,26 @@ class Judge:
         match = self.matcher.match(entry)
         reading = self.classifier.classify(match, published)
         decision = decide(entry, match, reading, self.known, published)
+        superseded = self._superseded(entry, decision)
+        if superseded is not None:
+            # Published before the report taken for first: this one is the first report.
+            event = self.known.reroot(superseded, entry.id, entry.published)
+            decision = replace(decision, verdict=Verdict.NEW, duplicate_of=None,
+                               reason=f"first report: published before '{superseded}', which arrived first")
+            remember(entry, match, replace(decision, verdict=Verdict.DUPLICATE, duplicate_of=entry.id), self.known, published)
+            judgement = self._judgement(entry, match, decision, reading.candidates)
+            return replace(judgement, supersedes=superseded), event
         event = remember(entry, match, decision, self.known, published)
         return self._judgement(entry, match, decision, reading.candidates), event
+
+    def _superseded(self, entry: Entry, decision: Decision) -> str | None:
+        """The first report this duplicate was published before, if any."""
+        if decision.verdict is not Verdict.DUPLICATE or not decision.duplicate_of or entry.published is None:
+            return None
+        first = self.known.first_report(decision.duplicate_of)
+        if first is None or first.reported_at is None or entry.published >= first.reported_at:
+            return None
+        return decision.duplicate_of
 
     def _judgement(self, entry: Entry, match: MatchResult, decision: Decision, candidates: list) -> Judgement:
         cases: list[str] = []

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
 
 from monitor.model import (
     Case,
@@ -24,7 +24,7 @@ from monitor.model import (
     Source,
     Verdict,
 )
-from monitor.store.shared import chunks
+from monitor.store.shared import chunks, utc
 from monitor.store.tables import developments, entries, known_events, mentions
 
 
@@ -70,7 +70,14 @@ def load_known_events(engine: Engine) -> list[KnownEvent]:
                     ),
                 )
             )
-        for row in conn.execute(select(developments).order_by(developments.c.id)).mappings():
+        first_published = (
+            select(func.min(entries.c.published))
+            .where(entries.c.development_id == developments.c.id, entries.c.verdict == Verdict.NEW.value)
+            .scalar_subquery()
+            .label("reported_at")
+        )
+        query = select(developments, first_published).order_by(developments.c.id)
+        for row in conn.execute(query).mappings():
             out.append(_development_event(row))
     return out
 
@@ -83,6 +90,7 @@ def _development_event(row: RowMapping) -> KnownEvent:
         summary=str(row["summary"]),
         subjects=tuple(row["subjects"]),
         entry_id=str(row["first_entry_key"]),
+        reported_at=utc(row["reported_at"]),
     )
 
 
@@ -182,7 +190,11 @@ def save_judgements(
     with engine.begin() as conn:
         dev_by_root: dict[str, int] = {}
         for judgement, event in judged:
-            if judgement.verdict is Verdict.NEW and event is not None:
+            if judgement.supersedes:
+                superseded = _supersede(conn, judgement.supersedes, judgement.entry.id)
+                if superseded is not None:
+                    dev_by_root[judgement.entry.id] = superseded
+            elif judgement.verdict is Verdict.NEW and event is not None:
                 dev_by_root[judgement.entry.id] = conn.execute(
                     insert(developments).returning(developments.c.id).values(
                         case_id=event.case, type=event.type, date=event.date.value,
@@ -228,8 +240,29 @@ def save_judgements(
         for row_id, row, (judgement, _) in zip(ids, rows, judged, strict=True):
             stored.append(StoredEntry(
                 row["entry_key"], row_id, judgement.verdict, judgement.cases, row["development_id"],
-                judgement.verdict is Verdict.NEW and row["development_id"] is not None,
+                judgement.verdict is Verdict.NEW and row["development_id"] is not None and not judgement.supersedes,
             ))
         if on_stored is not None:
             on_stored(conn, stored)
     return stored
+
+
+def _supersede(conn: Connection, old_first: str, new_first: str) -> int | None:
+    """`new_first`, published earlier, becomes the first report of `old_first`'s development.
+
+    The development keeps its id (so what was promised stays promised, once); the entry
+    that announced it and every duplicate of it now point at the new first report.
+    """
+    development_id = conn.execute(
+        select(developments.c.id).where(developments.c.first_entry_key == old_first)
+    ).scalar_one_or_none()
+    if development_id is None:
+        return None
+    conn.execute(update(developments).where(developments.c.id == development_id).values(first_entry_key=new_first))
+    conn.execute(
+        update(entries)
+        .where(entries.c.development_id == development_id, entries.c.verdict == Verdict.NEW.value)
+        .values(verdict=Verdict.DUPLICATE.value, duplicate_of=new_first)
+    )
+    conn.execute(update(entries).where(entries.c.duplicate_of == old_first).values(duplicate_of=new_first))
+    return int(development_id)
