@@ -1,6 +1,7 @@
 """Names in every script we read, inside running text: scripts written with spaces between
 words (a name is a whole word) and without them (a name is a run of characters that cuts no
-cluster), traditional and simplified Chinese as one, letter variants and digits folded.
+cluster), traditional and simplified Chinese as one, letter variants and digits folded; and
+the warning for a feed in a language the judgement has no words for.
 
 The names are public figures as news writes them; each script has a case that is found, an
 exclusion that hides it, and a different name or a cut cluster that is not found.
@@ -8,11 +9,17 @@ exclusion that hides it, and a different name or a cut cluster that is not found
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
+from monitor.cli import cli
+from monitor.config import language_warnings, load_config
+from monitor.judge.lexicon import language_packs
 from monitor.judge.match import Matcher, MatchResult
 from monitor.judge.scripts import SCRIPTS, ends_clean, script_of, starts_clean
 from monitor.judge.textnorm import normalize
@@ -219,3 +226,82 @@ def test_digits_fold_to_ascii(digits: str) -> None:
 
 def test_the_dot_of_capital_i_is_gone() -> None:
     assert normalize("İSTANBUL İdris") == "istanbul idris"
+
+
+# --- languages the judgement has no words for -----------------------------------------------
+
+# Appended to the shipped feeds.yaml, whose list items are indented by two spaces.
+FEED_IN_CHINESE = """
+  - name: Apple Daily Archive
+    url: https://archive.example/zh/feed
+    language: zh-TW
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    feeds = tmp_path / "config" / "feeds.yaml"
+    feeds.write_text(feeds.read_text(encoding="utf-8").rstrip("\n") + "\n" + FEED_IN_CHINESE, encoding="utf-8")
+    return tmp_path
+
+
+def invoke(config: Path, data: Path, *args: str) -> Result:
+    argv = ["--config", str(config), "--baseline", str(REPO / "baseline"), *args]
+    return CliRunner().invoke(cli, argv, env={"MONITOR_DATA_DIR": str(data)}, catch_exceptions=False)
+
+
+def test_the_languages_with_words_are_listed_once() -> None:
+    assert {"en", "km"} <= language_packs()
+    assert "zh" not in language_packs()
+
+
+def test_the_shipped_feeds_are_all_in_languages_with_words() -> None:
+    config = load_config(REPO / "config", REPO / "baseline")
+    assert language_warnings(config.config_dir, config.feeds, language_packs()) == []
+
+
+def test_config_check_warns_of_a_feed_in_a_language_without_words(site: Path) -> None:
+    feeds = site / "config" / "feeds.yaml"
+    line = next(i for i, text in enumerate(feeds.read_text(encoding="utf-8").splitlines(), 1)
+                if "Apple Daily Archive" in text)
+    result = invoke(site / "config", site / "data", "config", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: ")
+    warnings = [w for w in result.stderr.splitlines() if "warning" in w]
+    assert warnings == [
+        f"{feeds}:{line}: warning: feed 'Apple Daily Archive': language 'zh-TW' has no language pack: "
+        "entries in it are matched by name but no development can be read from them"
+    ]
+
+
+def rss(path: Path, language: str | None, titles: list[str]) -> Path:
+    items = "".join(
+        f"<item><guid>{path.stem}-{i}</guid><title>{escape(t)}</title>"
+        f"<pubDate>0{i + 1} Jan 2024 09:00:00 +0000</pubDate></item>"
+        for i, t in enumerate(titles)
+    )
+    lang = f"<language>{language}</language>" if language else ""
+    path.write_text(
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://t.example/</link><description>d</description>{lang}{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_scan_warns_once_per_language_without_words(tmp_path: Path) -> None:
+    zh = rss(tmp_path / "zh.xml", "zh-TW", ["黎智英案今日宣判", "香港天氣", "劉曉波逝世七周年"])
+    zh_cn = rss(tmp_path / "zh-cn.xml", "zh-CN", ["刘晓波"])
+    th = rss(tmp_path / "th.xml", "th", ["ทักษิณ ชินวัตร เดินทางกลับ"])
+    en = rss(tmp_path / "en.xml", "en-us", ["Kem Sokha sentenced"])
+    km = rss(tmp_path / "km.xml", "km", ["កឹម សុខា"])
+    result = invoke(REPO / "config", tmp_path / "data", "scan", str(zh), str(zh_cn), str(th), str(en), str(km))
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 7
+    warnings = [w for w in result.stderr.splitlines() if "language pack" in w]
+    assert warnings == [
+        f"monitor: warning: language '{code}' has no language pack: "
+        "entries in it are matched by name but no development can be read from them"
+        for code in ("zh", "th")
+    ]

@@ -8,6 +8,15 @@ those live in config/ and baseline/.
 
 from __future__ import annotations
 
+# The languages this file has words for (ISO 639-1), and so the only ones in which a
+# development can be read. An entry in any other language is still matched by name.
+LANGUAGES: frozenset[str] = frozenset({"en", "km"})
+
+
+def language_packs() -> frozenset[str]:
+    """The languages the judgement has words for (ISO 639-1 codes)."""
+    return LANGUAGES
+
 # Development type -> regular expressions (English). Longer, more specific phrases that
 # mean another type ("denied bail" is a hearing, "house arrest" is not an arrest) are listed
 # under that type; classify lets the longest overlapping phrase win.
