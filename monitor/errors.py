@@ -15,6 +15,7 @@ hint on one line each and exits non-zero, with a traceback only under -v.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 class MonitorError(Exception):
@@ -30,17 +31,22 @@ class MonitorError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a config or baseline file: where, and why."""
+    """One thing wrong in a config or baseline file: where, and why.
+
+    A warning is worth telling but refuses nothing: the config still loads.
+    """
 
     file: str
     line: int | None
     path: str
     message: str
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         key = f" {self.path}:" if self.path else ""
-        return f"{where}:{key} {self.message}"
+        label = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{label}{key} {self.message}"
 
 
 class ConfigError(MonitorError):

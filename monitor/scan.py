@@ -8,7 +8,7 @@ others are still scanned.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
+from monitor.config import primary_language
 from monitor.errors import MonitorError
 from monitor.judge.verdict import Judge
 from monitor.model import Entry, Judgement
@@ -79,6 +80,18 @@ def read_entries(
             warn(f"warning: {source}: feed is malformed, kept {len(parsed.entries)} entries ({parsed.problem})")
         collected.extend(parsed.entries)
     return collected
+
+
+def languages_without_pack(entries: Iterable[Entry], languages: Collection[str]) -> list[str]:
+    """The languages of `entries` (as their feeds declare them) that are not in `languages`,
+    each once, in order of first appearance."""
+    missing: dict[str, None] = {}
+    for entry in entries:
+        if entry.language:
+            language = primary_language(entry.language)
+            if language and language not in languages:
+                missing.setdefault(language)
+    return list(missing)
 
 
 def judge_entries(engine: Engine, judge: Judge, entries: list[Entry], now: datetime) -> list[Judgement]:

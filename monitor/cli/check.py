@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from monitor.cli._common import State, reports_errors
+from monitor.config import language_warnings
+from monitor.judge.lexicon import language_packs
 
 
 @click.group("config")
@@ -16,8 +18,13 @@ def config_group() -> None:
 @click.pass_obj
 @reports_errors
 def config_check(state: State) -> None:
-    """Validate config/ and baseline/; list every problem with file, line and reason."""
+    """Validate config/ and baseline/; list every problem with file, line and reason.
+
+    Warnings (a feed in a language the judgement has no words for) refuse nothing.
+    """
     config = state.config
+    for warning in language_warnings(config.config_dir, config.feeds, language_packs()):
+        click.echo(str(warning), err=True)
     events = sum(len(c.events) for c in config.cases.values())
     watched = sum(1 for s in config.subjects if s.is_watched)
     click.echo(

@@ -9,6 +9,8 @@ import click
 
 from monitor import scan
 from monitor.cli._common import State, reports_errors, url_reader
+from monitor.config import NO_LANGUAGE_PACK
+from monitor.judge.lexicon import language_packs
 from monitor.judge.order import publication_order, unique_entries
 from monitor.memory import load_judge
 from monitor.store.db import open_engine, upgrade
@@ -37,6 +39,8 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
             click.echo(f"monitor: {message}", err=True)
 
         entries = scan.read_entries(sources, url_reader(config), report, warn)
+        for language in scan.languages_without_pack(entries, language_packs()):
+            warn(f"warning: language '{language}' {NO_LANGUAGE_PACK}")
         ordered = publication_order(unique_entries(entries))
         judge = load_judge(engine, config.subjects, dict(config.cases))
         results = scan.judge_entries(engine, judge, ordered, now)

@@ -1,13 +1,15 @@
 """The config stage: config/ and baseline/ loaded, validated and cross-checked, and the
 settings with their environment overrides (the only place that reads the environment)."""
 
-from .feeds import FeedConfig
+from .feeds import NO_LANGUAGE_PACK, FeedConfig, language_warnings
 from .loader import Config, load_config
 from .settings import SETTINGS, Setting, Settings, ensure_secret, load_settings
 from .subscribers_file import add_subscriber, remove_subscriber
+from .values import primary_language
 from .watchlists import Watchlist
 
 __all__ = [
+    "NO_LANGUAGE_PACK",
     "SETTINGS",
     "Config",
     "FeedConfig",
@@ -16,7 +18,9 @@ __all__ = [
     "Watchlist",
     "add_subscriber",
     "ensure_secret",
+    "language_warnings",
     "load_config",
     "load_settings",
+    "primary_language",
     "remove_subscriber",
 ]

@@ -4,6 +4,7 @@ FeedConfig has one and no caller needs a fallback."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,10 +13,11 @@ from monitor.errors import Problem
 
 from .schema import FeedsFile, read_document
 from .settings import Settings
-from .values import format_interval
+from .values import format_interval, primary_language
 from .yamlfile import line_of
 
 FEEDS_FILE = "feeds.yaml"
+NO_LANGUAGE_PACK = "has no language pack: entries in it are matched by name but no development can be read from them"
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,22 @@ def load_feeds(
             )
         )
     return feeds, problems
+
+
+def language_warnings(
+    config_dir: Path, feeds: Iterable[FeedConfig], languages: Collection[str]
+) -> list[Problem]:
+    """A warning for each feed whose `language` is not among `languages` (the ones the
+    judgement has words for, which the caller knows and config does not)."""
+    file = str(Path(config_dir) / FEEDS_FILE)
+    return [
+        Problem(
+            file,
+            feed.line,
+            "",
+            f"feed '{feed.name}': language '{feed.language}' {NO_LANGUAGE_PACK}",
+            severity="warning",
+        )
+        for feed in feeds
+        if feed.language and primary_language(feed.language) not in languages
+    ]

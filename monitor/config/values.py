@@ -46,6 +46,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def primary_language(tag: str) -> str:
+    """The language of a language tag, lower case: "zh-TW" and "zh_tw" -> "zh"."""
+    return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].casefold()
+
+
 def parse_interval(value: object) -> timedelta:
     """'90s', '15m', '1h', '1h30m', '1d', '2w' -> timedelta (at least one second)."""
     if isinstance(value, timedelta):

@@ -198,3 +198,8 @@ RELATIVE_WEEKS = _dates("weeks")  # phrase -> weeks before publication
 FUTURE_DAYS = _dates("days_after")
 RELATIVE_MONTHS = _dates("months_before")
 RELATIVE_YEARS = _dates("years_before")
+
+
+def language_packs() -> frozenset[str]:
+    """The languages the judgement has words for (ISO 639 codes of the shipped packs)."""
+    return LANGUAGES

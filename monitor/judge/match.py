@@ -3,8 +3,10 @@
 Every alias, short form, exclusion and case keyword of every watchlist goes into a single
 Aho-Corasick automaton, so a watchlist of thousands of names costs about what ten cost
 (PERFORMANCE.md: 91-115 MB/s whatever the size, against 0.007 MB/s for a regex per name).
-Word boundaries are checked after the fact: in scripts with spaces a hit must not touch a
-letter on either side; in Khmer, which has no spaces, it must not cut a syllable.
+Boundaries are checked after the fact, by the rule of the script on each side of the hit
+(scripts.py): in scripts with spaces a hit must not touch a letter or digit of such a
+script; in scripts without (Han, kana, Thai, Lao, Tibetan, Myanmar, Khmer) it may sit
+inside running text but must not cut a cluster in two.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from monitor.judge.textnorm import continues_khmer_cluster, is_khmer, normalize
+from monitor.judge.scripts import ends_clean, starts_clean
+from monitor.judge.textnorm import normalize
 from monitor.model import Case, Entry, Mention, Subject
 
 FIELDS = ("title", "summary", "content")
@@ -64,7 +67,9 @@ class Matcher:
         table: dict[str, list[_Pattern]] = {}
 
         def add(text: str, pattern: _Pattern) -> None:
-            key = normalize(text).strip()
+            # A Tibetan name often closes on a tsheg ("བླ་མ་") that the text may replace
+            # with a shad or a space: the name is the syllables, without it.
+            key = normalize(text).strip().rstrip("\u0f0b")
             if key:
                 table.setdefault(key, []).append(pattern)
 
@@ -128,19 +133,6 @@ class Matcher:
 
 
 def _on_boundary(text: str, start: int, end: int) -> bool:
-    """True when text[start:end] is a whole word (or a whole Khmer syllable run)."""
-    first, last = text[start], text[end - 1]
-    before = text[start - 1] if start > 0 else ""
-    after = text[end] if end < len(text) else ""
-    if is_khmer(first):
-        if before == "\u17d2":  # the hit starts on a subscript consonant
-            return False
-    elif before and before.isalnum():
-        return False
-    if is_khmer(last):
-        return not (after and continues_khmer_cluster(after))
-    if after and after.isalnum():
-        # Allow the plural/possessive-less genitive "CNRP's" (apostrophe is not alnum) but
-        # not "Sokhan" for "Sokha".
-        return False
-    return True
+    """True when text[start:end] is a whole word, or a whole run of clusters in a script
+    written without spaces."""
+    return starts_clean(text, start) and ends_clean(text, end)
