@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,9 +51,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
-    with FeedServer() as server:
-        yield Setup(tmp_path, server)
+def setup(tmp_path: Path, feed_server: FeedServer) -> Setup:
+    return Setup(tmp_path, feed_server)
 
 
 def test_poll_once_summarises_and_names_the_failing_feed(setup: Setup) -> None:

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from monitor.judge.dates import find_dates, period_end
-from monitor.model import EventDate, Precision
 from monitor.judge.textnorm import normalize
+from monitor.model import EventDate, Precision
 
 SATURDAY = date(2023, 3, 4)
 

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -21,7 +20,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from scratch_postgres import scratch_schema
+from feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config"
@@ -29,7 +28,6 @@ BASELINE = REPO / "baseline"
 STREAM = REPO / "tests" / "data" / "stream"
 # feedparser's own corpus of odd and broken feeds, in ../shared beside the repository.
 CORPUS = REPO.parent / "shared" / "corpora" / "feedparser-tests" / "tests"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CONTRACT_KEYS = {
     "id", "source", "title", "link", "published", "people", "cases", "verdict",
@@ -261,12 +259,11 @@ def test_the_shipped_evaluation_stream_scans_cleanly() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
-        return
-    with scratch_schema("test_scan") as url:
-        yield url
+        return f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
+    url: str = request.getfixturevalue("postgres_url")  # a scratch schema (conftest)
+    return url
 
 
 def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlets: tuple[Path, Path]) -> None:
@@ -442,13 +439,10 @@ def test_with_state_the_same_guid_in_another_outlet_is_judged_on_its_own(tmp_pat
     assert line["people"] == []
 
 
-def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named() -> None:
-    from feedserver import FeedServer
-
-    with FeedServer() as server:
-        server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
-        good, bad = server.url("/ledger.xml"), server.url("/status/500")
-        run = scan(good, bad)
+def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named(feed_server: FeedServer) -> None:
+    feed_server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
+    good, bad = feed_server.url("/ledger.xml"), feed_server.url("/status/500")
+    run = scan(good, bad)
     assert run.code == 1
     assert len(run.lines) == 20
     assert {line["source"] for line in run.lines} == {good}
