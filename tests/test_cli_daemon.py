@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, func, select
 
 from monitor.store.tables import entries
 
+pytestmark = pytest.mark.slow  # each test runs `monitor` in a subprocess against a big feed
+
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
 

@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, func, select
 
 from monitor.store.tables import developments, digests, entries, outbox
 
+pytestmark = pytest.mark.slow  # a real daemon run: about 10 s
+
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
 SETTINGS = """\

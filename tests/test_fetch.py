@@ -274,6 +274,7 @@ def test_short_body_against_content_length_is_an_error(feed_server: FeedServer) 
     fetch_error(feed_server.url("/lying-length"))
 
 
+@pytest.mark.slow
 def test_slow_drip_is_cut_at_total_timeout(feed_server: FeedServer) -> None:
     # A byte every 0.2 s never trips the 1 s read timeout; only the whole-request one can.
     started = time.monotonic()
@@ -284,6 +285,7 @@ def test_slow_drip_is_cut_at_total_timeout(feed_server: FeedServer) -> None:
     assert isinstance(error.__cause__, TimeoutError)
 
 
+@pytest.mark.slow
 def test_stalled_body_hits_read_timeout(feed_server: FeedServer) -> None:
     error = fetch_error(feed_server.url("/stall?seconds=5"))
     assert "sent nothing for 1 s" in str(error)

@@ -158,6 +158,7 @@ MISBEHAVING = {
 }
 
 
+@pytest.mark.slow
 def test_each_misbehaving_feed_fails_alone_with_its_error_on_that_feed(harness, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
     feed_server.add("/good-a.xml", rss(("a-1", "Alpha one", "x"), ("a-2", "Alpha two", "y")))
     feed_server.add("/good-b.xml", rss(("b-1", "Beta one", "z")))

@@ -245,6 +245,7 @@ def test_a_folder_is_scanned_recursively_and_non_feed_files_are_ignored(tmp_path
     assert "0 source(s) failed" in run.stderr
 
 
+@pytest.mark.slow
 def test_the_shipped_evaluation_stream_scans_cleanly() -> None:
     """Six outlets, four formats, README.md and labels.yaml beside them: every entry, no error."""
     run = scan(STREAM)
@@ -266,6 +267,7 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.mark.slow
 def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     first = scan(a, state=state_url)
@@ -280,6 +282,7 @@ def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlet
     assert line["people"] == ["Kem Sokha"]
 
 
+@pytest.mark.slow
 def test_with_state_rescanning_reports_the_same_verdicts(state_url: str, outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     first_a = scan(a, state=state_url)
@@ -304,6 +307,7 @@ def test_with_state_rescanning_reports_the_same_verdicts(state_url: str, outlets
     assert by_id(again_b)["b-verdict"]["duplicate_of"] == "a-verdict"
 
 
+@pytest.mark.slow
 def test_without_state_two_runs_are_independent(outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     assert by_id(scan(a))["a-verdict"]["verdict"] == "new"
@@ -350,6 +354,7 @@ def test_invalid_yaml_in_a_watchlist_is_refused_with_file_and_line(tmp_path: Pat
 # --- the feedparser corpus -------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"feedparser test corpus not at {CORPUS}")
 @pytest.mark.timeout(120)
 def test_the_feedparser_corpus_scans_without_a_traceback() -> None:
@@ -412,6 +417,7 @@ def test_the_development_date_comes_from_the_text_not_the_publication_day(tmp_pa
     assert line["development"] == {"case": "kem-sokha-treason", "type": "conviction", "date": "2023-03-03"}
 
 
+@pytest.mark.slow
 def test_with_state_a_rescanned_duplicate_reports_the_same_development(tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path / 'monitor.db'}"
     a = rss(tmp_path / "a.xml", [VERDICT_A])
@@ -427,6 +433,7 @@ def test_with_state_a_rescanned_duplicate_reports_the_same_development(tmp_path:
     assert again["development"] == first["development"]
 
 
+@pytest.mark.slow
 def test_with_state_the_same_guid_in_another_outlet_is_judged_on_its_own(tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path / 'monitor.db'}"
     c = rss(tmp_path / "c.xml", [Item("1001", VERDICT_A.title, at(3), VERDICT_A.summary, "https://c.example/n/1")])
