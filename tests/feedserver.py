@@ -6,7 +6,7 @@
         ...
         server.requests   # [(method, path, {lowercased header: value}), ...]
 
-Or use the `feed_server` fixture exported here (import it into a conftest).
+Or take the `feed_server` fixture (tests/conftest.py).
 
 Every resource added with `add` is served with an ETag and a Last-Modified (unless told
 not to) and answers 304 to a matching conditional request (RFC 9110 13.1.1, 13.1.3:
@@ -47,7 +47,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from functools import cache
@@ -55,9 +55,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-__all__ = ["AUTO", "FEED_XML", "FeedServer", "feed_server"]
+__all__ = ["AUTO", "BOMB_XML", "FEED_XML", "FeedServer"]
 
 AUTO = "auto"  # add(..., etag=AUTO): derive a strong ETag from the body
 LAST_MODIFIED = "Wed, 01 Mar 2023 09:00:00 GMT"
@@ -439,10 +437,3 @@ def _not_modified(res: Resource, headers: dict[str, str]) -> bool:
         except (TypeError, ValueError):
             return False
     return False
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A started FeedServer, stopped after the test."""
-    with FeedServer() as server:
-        yield server

@@ -2,20 +2,18 @@
 
 It records what it accepts and can misbehave on demand: refuse a recipient for good (550 on
 RCPT), defer N times (421 or 451), require a login, or vanish and come back (stop/restart).
-Import the `smtp_server` fixture into a test module (or conftest) to use it.
+Take the `smtp_server` fixture (tests/conftest.py) for a started one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -158,13 +156,3 @@ class SmtpTestServer:
 
     def defer(self, times: int, code: int = 451) -> None:
         self.handler.defer(times, code)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()

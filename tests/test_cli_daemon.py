@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ from feedserver import FeedServer
 from sqlalchemy import create_engine, func, select
 
 from monitor.store.tables import entries
+
+pytestmark = pytest.mark.slow  # each test runs `monitor` in a subprocess against a big feed
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
@@ -52,9 +53,8 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
-    with FeedServer() as server:
-        yield Setup(tmp_path, server)
+def setup(tmp_path: Path, feed_server: FeedServer) -> Setup:
+    return Setup(tmp_path, feed_server)
 
 
 def test_poll_once_summarises_and_names_the_failing_feed(setup: Setup) -> None:

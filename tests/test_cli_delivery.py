@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import smtpserver
 from click.testing import CliRunner, Result
 from smtpserver import SmtpTestServer
 
@@ -21,7 +20,6 @@ from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import save_judgements
 
 REPO = Path(__file__).resolve().parent.parent
-smtp_server = smtpserver.smtp_server  # the fixture
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import email.policy
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from feedserver import FeedServer
 from sqlalchemy import create_engine, func, select
 
 from monitor.store.tables import developments, digests, entries, outbox
+
+pytestmark = pytest.mark.slow  # a real daemon run: about 10 s
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
@@ -59,9 +60,8 @@ def feeds_yaml(server: FeedServer, *names: str) -> str:
 
 
 @pytest.fixture
-def site() -> Iterator[Site]:
-    with FeedServer() as server:
-        yield Site(server)
+def site(feed_server: FeedServer) -> Site:
+    return Site(feed_server)
 
 
 class Daemon:
@@ -113,13 +113,11 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
+def daemon(tmp_path: Path, free_port: int) -> Iterator[Daemon]:
     shutil.copytree(ROOT / "config", tmp_path / "config")
     shutil.copytree(ROOT / "baseline", tmp_path / "baseline")
-    with socket.socket() as probe:  # a free port for the unsubscribe endpoint
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (tmp_path / "config" / "settings.yaml").write_text(SETTINGS + f"http_port: {port}\n")
+    # a free port for the unsubscribe endpoint
+    (tmp_path / "config" / "settings.yaml").write_text(SETTINGS + f"http_port: {free_port}\n")
     (tmp_path / "config" / "subscribers.yaml").write_text(
         "subscribers:\n  - email: desk@example.org\n    frequency: immediate\n"
     )

@@ -6,17 +6,17 @@ import shutil
 import ssl
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-import smtpserver
 from smtpserver import HOST, SmtpTestServer
 
 from monitor.config import load_settings
 from monitor.digest.render import render_digest
+from monitor.digest.sample import SENDER, kem_sokha_conviction, make_digest
 from monitor.errors import ConfigError, DeliveryError
 from monitor.mail.transport import (
     OutboxFolderSender,
@@ -25,31 +25,12 @@ from monitor.mail.transport import (
     TransientDeliveryError,
     make_sender,
 )
-from monitor.model import Digest, DigestDevelopment, EventDate, Report, SmtpTarget, Subscriber
-
-SENDER = "Case monitor <monitor@example.org>"
-smtp_server = smtpserver.smtp_server  # the fixture
+from monitor.model import SmtpTarget
 
 
 def digest_for(email: str, name: str = "Sophea") -> EmailMessage:
-    development = DigestDevelopment(
-        development_id=1,
-        case_id="kem-sokha-treason",
-        case_title="Kem Sokha treason case",
-        type="conviction",
-        date=EventDate(date(2023, 3, 3)),
-        summary="កឹម សុខា sentenced to 27 years of house arrest",
-        people=("Kem Sokha",),
-        reports=(Report("VOD English", "Sentenced", "https://vodenglish.news/a", None),),
-    )
-    digest = Digest(
-        subscriber=Subscriber(email=email, name=name),
-        period="2023-03-03",
-        developments=(development,),
-        unsubscribe_url="https://monitor.example.org/unsubscribe?token=t",
-        generated_at=datetime(2023, 3, 3, 18, tzinfo=UTC),
-    )
-    return render_digest(digest, sender=SENDER)
+    development = kem_sokha_conviction(summary="កឹម សុខា sentenced to 27 years of house arrest")
+    return render_digest(make_digest(development, email=email, name=name), sender=SENDER)
 
 
 def sender_for(server: SmtpTestServer, **kwargs: object) -> SmtpSender:

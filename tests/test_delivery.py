@@ -7,7 +7,6 @@ the same Message-ID, and then never again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import smtpserver
 from smtpserver import HOST, SmtpTestServer
 from sqlalchemy import Engine, select
 
@@ -25,12 +23,10 @@ from monitor.mail import calendar
 from monitor.mail.transport import OutboxFolderSender, SmtpSender
 from monitor.model import Development, Entry, EventDate, Judgement, KnownEvent, SmtpTarget, Subscriber, Verdict
 from monitor.store import digests, outbox, suppressions
-from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, save_judgements, seed_baseline
 from monitor.store.tables import digests as digests_table
 
 REPO = Path(__file__).resolve().parent.parent
-smtp_server = smtpserver.smtp_server  # the fixture
 FRIDAY = datetime(2023, 3, 3, 10, tzinfo=UTC)  # 17:00 in Phnom Penh, 05:00 in New York
 
 PHNOM_PENH = Subscriber("daily@example.org", "Sophea", frequency="daily", at="07:30", timezone="Asia/Phnom_Penh")
@@ -52,12 +48,10 @@ def configured(config: Config, *subscribers: Subscriber) -> Config:
 
 
 @pytest.fixture
-def engine(tmp_path: Path, base_config: Config) -> Iterator[Engine]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
-    upgrade(engine)
-    seed_baseline(engine, base_config.cases)
-    yield engine
-    engine.dispose()
+def engine(sqlite_engine: Engine, base_config: Config) -> Engine:
+    """The migrated SQLite database (conftest), seeded with the baseline's cases."""
+    seed_baseline(sqlite_engine, base_config.cases)
+    return sqlite_engine
 
 
 def sender_for(server: SmtpTestServer) -> SmtpSender:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 from jinja2 import Environment, PackageLoader
@@ -22,89 +21,16 @@ from monitor.digest.render import (
     subject_line,
     type_in_words,
 )
-from monitor.model import (
-    Digest,
-    DigestDevelopment,
-    EventDate,
-    KnownEvent,
-    Precision,
-    Report,
-    Subscriber,
+from monitor.digest.sample import (
+    KHMER,
+    SENDER,
+    UNSUBSCRIBE,
+    activists_bail,
+    at,
+    kem_sokha_conviction,
+    make_digest,
 )
-
-SENDER = "Case monitor <monitor@example.org>"
-UNSUBSCRIBE = "https://monitor.example.org/unsubscribe?token=abc123"
-KHMER = "កឹម សុខា"
-
-
-def at(day: int, hour: int = 9, month: int = 3) -> datetime:
-    return datetime(2023, month, day, hour, tzinfo=UTC)
-
-
-def kem_sokha_conviction(**changes: Any) -> DigestDevelopment:
-    default = DigestDevelopment(
-        development_id=1,
-        case_id="kem-sokha-treason",
-        case_title="Kem Sokha treason case",
-        type="conviction",
-        date=EventDate(date(2023, 3, 3)),
-        summary="Kem Sokha sentenced to 27 years of house arrest",
-        people=("Kem Sokha",),
-        reports=(
-            Report("VOD English", "Kem Sokha sentenced", "https://vodenglish.news/a", at(3, 4)),
-            Report("RFA Khmer", f"{KHMER} ត្រូវបានកាត់ទោស", "https://www.rfa.org/b", at(3, 5)),
-            Report("The Guardian", "Kem Sokha gets 27 years", "https://theguardian.com/c", at(3, 8)),
-        ),
-        context=(
-            KnownEvent("kem-sokha-treason", "arrest", EventDate(date(2017, 9, 3)), "Arrested in a midnight raid"),
-            KnownEvent("kem-sokha-treason", "bail", EventDate(date(2018, 9, 10)), "Moved to house arrest"),
-            KnownEvent("kem-sokha-treason", "trial_opened", EventDate(date(2020, 1, 15)), "Treason trial opens"),
-            KnownEvent(
-                "kem-sokha-treason", "trial_resumed",
-                EventDate(date(2022, 1, 1), Precision.MONTH), "Trial resumes after suspension",
-            ),
-        ),
-    )  # fmt: skip
-    return replace(default, **changes)
-
-
-def activists_bail(**changes: Any) -> DigestDevelopment:
-    default = DigestDevelopment(
-        development_id=2,
-        case_id="nov-2019-arrests",
-        case_title="Activists arrested in November 2019",
-        type="bail",
-        date=EventDate(date(2023, 2, 27)),
-        summary="Two activists released on bail",
-        people=("Sun Thun",),
-        reports=(
-            Report(
-                "CamboJA", "Activists freed on bail", "https://cambojanews.com/d", at(27, 11, 2)
-            ),
-        ),
-    )
-    return replace(default, **changes)
-
-
-def make_digest(
-    *developments: DigestDevelopment,
-    coverage: tuple[Report, ...] = (),
-    wants_coverage: bool = False,
-    unsubscribe_url: str = UNSUBSCRIBE,
-    name: str = "Ana Researcher",
-    email: str = "ana@example.org",
-    period: str = "2023-03-03",
-) -> Digest:
-    return Digest(
-        subscriber=Subscriber(
-            email=email, name=name, watchlists=("cnrp",), coverage=wants_coverage
-        ),
-        period=period,
-        developments=developments or (kem_sokha_conviction(),),
-        coverage=coverage,
-        unsubscribe_url=unsubscribe_url,
-        generated_at=at(3, 18),
-    )
+from monitor.model import Digest, EventDate, KnownEvent, Precision, Report
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
@@ -128,8 +54,8 @@ def reparse(message: EmailMessage) -> EmailMessage:
 # --- Structure ---
 
 
-def test_multipart_alternative_with_plain_text_then_html_in_utf8() -> None:
-    message = reparse(render_digest(make_digest(), sender=SENDER))
+def test_multipart_alternative_with_plain_text_then_html_in_utf8(sample_digest: Digest) -> None:
+    message = reparse(render_digest(sample_digest, sender=SENDER))
     assert message.get_content_type() == "multipart/alternative"
     types = [part.get_content_type() for part in message.iter_parts()]
     assert types == ["text/plain", "text/html"]
@@ -158,8 +84,8 @@ def test_plain_text_has_no_markup() -> None:
     assert "&amp;" not in text and "&lt;" not in text
 
 
-def test_html_has_inlined_css_a_phone_width_container_and_no_external_resources() -> None:
-    _, html = parts(render_digest(make_digest(), sender=SENDER))
+def test_html_has_inlined_css_a_phone_width_container_and_no_external_resources(sample_digest: Digest) -> None:
+    _, html = parts(render_digest(sample_digest, sender=SENDER))
     assert re.search(r'<div class="container" style="[^"]*max-width: 600px', html)
     assert "@media" in html  # the <style> block stays for clients that read media queries
     assert '<meta name="viewport"' in html
@@ -172,16 +98,16 @@ def test_html_has_inlined_css_a_phone_width_container_and_no_external_resources(
 # --- Headers ---
 
 
-def test_headers_from_to_date_and_auto_submitted() -> None:
-    message = reparse(render_digest(make_digest(), sender=SENDER))
+def test_headers_from_to_date_and_auto_submitted(sample_digest: Digest) -> None:
+    message = reparse(render_digest(sample_digest, sender=SENDER))
     assert message["From"] == SENDER
     assert message["To"] == "Ana Researcher <ana@example.org>"
     assert message["Date"] == "Fri, 03 Mar 2023 18:00:00 +0000"
     assert message["Auto-Submitted"] == "auto-generated"
 
 
-def test_subject_for_one_development_says_who_what_and_how() -> None:
-    message = render_digest(make_digest(), sender=SENDER)
+def test_subject_for_one_development_says_who_what_and_how(sample_digest: Digest) -> None:
+    message = render_digest(sample_digest, sender=SENDER)
     assert message["Subject"] == "Kem Sokha: convicted — sentenced to 27 years of house arrest"
 
 
@@ -228,8 +154,8 @@ def test_types_in_words(type_: str, words: str) -> None:
     assert type_in_words(type_) == words
 
 
-def test_message_id_is_deterministic_per_subscriber_and_period() -> None:
-    first = render_digest(make_digest(), sender=SENDER)["Message-ID"]
+def test_message_id_is_deterministic_per_subscriber_and_period(sample_digest: Digest) -> None:
+    first = render_digest(sample_digest, sender=SENDER)["Message-ID"]
     again = render_digest(make_digest(activists_bail()), sender=SENDER)["Message-ID"]
     other_period = render_digest(make_digest(period="2023-03-04"), sender=SENDER)["Message-ID"]
     other_person = render_digest(make_digest(email="bo@example.org"), sender=SENDER)["Message-ID"]
@@ -238,15 +164,15 @@ def test_message_id_is_deterministic_per_subscriber_and_period() -> None:
     assert len({first, other_period, other_person}) == 3
 
 
-def test_list_unsubscribe_with_one_click_post() -> None:
-    message = reparse(render_digest(make_digest(), sender=SENDER))
+def test_list_unsubscribe_with_one_click_post(sample_digest: Digest) -> None:
+    message = reparse(render_digest(sample_digest, sender=SENDER))
     assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
-def test_list_unsubscribe_header_may_point_at_a_separate_one_click_endpoint() -> None:
+def test_list_unsubscribe_header_may_point_at_a_separate_one_click_endpoint(sample_digest: Digest) -> None:
     post_url = "https://monitor.example.org/one-click?token=abc123"
-    message = render_digest(make_digest(), sender=SENDER, list_unsubscribe_post_url=post_url)
+    message = render_digest(sample_digest, sender=SENDER, list_unsubscribe_post_url=post_url)
     assert message["List-Unsubscribe"] == f"<{post_url}>"
     text, html = parts(message)
     assert UNSUBSCRIBE in text and UNSUBSCRIBE.replace("&", "&amp;") in html
@@ -286,8 +212,8 @@ def test_grouped_by_case_newest_case_first_and_newest_first_within() -> None:
         assert body.count("Kem Sokha treason case") == 1
 
 
-def test_development_shows_type_date_summary_and_people() -> None:
-    text, html = parts(render_digest(make_digest(), sender=SENDER))
+def test_development_shows_type_date_summary_and_people(sample_digest: Digest) -> None:
+    text, html = parts(render_digest(sample_digest, sender=SENDER))
     for body in (flat(text), flat(html)):
         assert "Convicted · 3 March 2023" in body
         assert "Kem Sokha sentenced to 27 years of house arrest" in body
@@ -306,8 +232,8 @@ def test_event_dates_in_words(when: EventDate, words: str) -> None:
     assert format_event_date(when) == words
 
 
-def test_every_outlet_is_listed_first_reporter_first_with_links() -> None:
-    text, html = parts(render_digest(make_digest(), sender=SENDER))
+def test_every_outlet_is_listed_first_reporter_first_with_links(sample_digest: Digest) -> None:
+    text, html = parts(render_digest(sample_digest, sender=SENDER))
     for body in (text, html):
         positions = [
             body.index(o) for o in ("First reported by", "VOD English", "RFA Khmer", "The Guardian")
@@ -318,8 +244,8 @@ def test_every_outlet_is_listed_first_reporter_first_with_links() -> None:
     assert "https://www.rfa.org/b" in text
 
 
-def test_context_shows_the_last_three_known_events_newest_first() -> None:
-    text, html = parts(render_digest(make_digest(), sender=SENDER))
+def test_context_shows_the_last_three_known_events_newest_first(sample_digest: Digest) -> None:
+    text, html = parts(render_digest(sample_digest, sender=SENDER))
     for body in (text, html):
         assert "Earlier in this case" in body
         shown = ["Trial resumes after suspension", "Treason trial opens", "Moved to house arrest"]
@@ -343,8 +269,8 @@ def test_coverage_section_only_when_the_subscriber_asked_and_there_is_some() -> 
         assert "Coverage" not in body and "Explainer" not in body
 
 
-def test_footer_says_why_and_links_to_unsubscribe() -> None:
-    text, html = parts(render_digest(make_digest(), sender=SENDER))
+def test_footer_says_why_and_links_to_unsubscribe(sample_digest: Digest) -> None:
+    text, html = parts(render_digest(sample_digest, sender=SENDER))
     assert "because you follow the watchlist cnrp" in flat(text)
     assert "because you follow the watchlist cnrp" in flat(html)
     assert f"Unsubscribe: {UNSUBSCRIBE}" in text
@@ -423,15 +349,15 @@ def test_control_and_bidi_characters_are_stripped_from_the_subject() -> None:
     assert subject == "Kem Sokha: convicted — sentenced [31m now"
 
 
-def test_a_caller_environment_is_accepted() -> None:
-    message = render_digest(make_digest(), sender=SENDER, env=make_environment())
+def test_a_caller_environment_is_accepted(sample_digest: Digest) -> None:
+    message = render_digest(sample_digest, sender=SENDER, env=make_environment())
     assert message["Subject"].startswith("Kem Sokha: convicted")
 
 
-def test_a_long_unsubscribe_url_stays_a_plain_header_on_the_wire() -> None:
+def test_a_long_unsubscribe_url_stays_a_plain_header_on_the_wire(sample_digest: Digest) -> None:
     # Mail clients read RFC 2369 headers raw: an encoded word (=?utf-8?q?...) breaks them.
     long_url = "https://monitor.example.org/unsubscribe?token=" + "A1b2C3d4" * 12
-    digest = replace(make_digest(), unsubscribe_url=long_url)
+    digest = replace(sample_digest, unsubscribe_url=long_url)
     raw = render_digest(digest, sender=SENDER).as_bytes()
     assert f"List-Unsubscribe: <{long_url}>\r\n".encode() in raw
     assert b"=?utf-8?" not in raw.split(b"\r\n\r\n", 1)[0].split(b"List-Unsubscribe:", 1)[1].split(b"\r\n")[0]

@@ -4,10 +4,9 @@ httpx.MockTransport cases for answers the server cannot be made to give."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -32,12 +31,6 @@ FEED = "test-feed"
 FAST = FetchLimits(
     max_bytes=256 * 1024, max_redirects=5, connect_timeout=1, read_timeout=1, total_timeout=1.5
 )
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as feed_server:
-        yield feed_server
 
 
 def fetch(
@@ -71,44 +64,44 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransp
 # -- success and conditional GET ----------------------------------------------------------
 
 
-def test_ok_returns_body_validators_and_headers(server: FeedServer) -> None:
-    result = fetch(server.url("/feed.xml"))
+def test_ok_returns_body_validators_and_headers(feed_server: FeedServer) -> None:
+    result = fetch(feed_server.url("/feed.xml"))
     assert result.status == "ok"
     assert result.body == FEED_XML
-    assert result.url == server.url("/feed.xml")
+    assert result.url == feed_server.url("/feed.xml")
     assert result.etag and result.etag.startswith('"')
     assert result.last_modified == "Wed, 01 Mar 2023 09:00:00 GMT"
     assert result.headers["content-type"] == "application/rss+xml; charset=utf-8"
     assert result.permanent_url is None and result.retry_after is None
     assert result.elapsed > 0
-    ((_, _, headers),) = server.requests
+    ((_, _, headers),) = feed_server.requests
     assert headers["user-agent"] == UA
     assert "gzip" in headers["accept-encoding"]
     assert "if-none-match" not in headers and "if-modified-since" not in headers
 
 
-def test_etag_and_last_modified_sent_back_and_304_has_no_body(server: FeedServer) -> None:
-    first = fetch(server.url("/feed.xml"))
-    second = fetch(server.url("/feed.xml"), etag=first.etag, last_modified=first.last_modified)
+def test_etag_and_last_modified_sent_back_and_304_has_no_body(feed_server: FeedServer) -> None:
+    first = fetch(feed_server.url("/feed.xml"))
+    second = fetch(feed_server.url("/feed.xml"), etag=first.etag, last_modified=first.last_modified)
     assert second.status == "not_modified"
     assert second.body == b""
     assert (second.etag, second.last_modified) == (first.etag, first.last_modified)
-    _, _, headers = server.requests[-1]
+    _, _, headers = feed_server.requests[-1]
     assert headers["if-none-match"] == first.etag
     assert headers["if-modified-since"] == first.last_modified
 
 
-def test_last_modified_only_gives_304(server: FeedServer) -> None:
-    server.add("/dated.xml", FEED_XML, etag=None)
-    result = fetch(server.url("/dated.xml"), last_modified="Thu, 02 Mar 2023 00:00:00 GMT")
+def test_last_modified_only_gives_304(feed_server: FeedServer) -> None:
+    feed_server.add("/dated.xml", FEED_XML, etag=None)
+    result = fetch(feed_server.url("/dated.xml"), last_modified="Thu, 02 Mar 2023 00:00:00 GMT")
     assert result.status == "not_modified"
     assert result.etag is None
 
 
-def test_changed_etag_wins_over_matching_last_modified(server: FeedServer) -> None:
+def test_changed_etag_wins_over_matching_last_modified(feed_server: FeedServer) -> None:
     # RFC 9110 13.1.3: If-None-Match takes precedence; a stale ETag means a full body.
     result = fetch(
-        server.url("/feed.xml"), etag='"old"', last_modified="Thu, 02 Mar 2023 00:00:00 GMT"
+        feed_server.url("/feed.xml"), etag='"old"', last_modified="Thu, 02 Mar 2023 00:00:00 GMT"
     )
     assert result.status == "ok" and result.body == FEED_XML
 
@@ -126,8 +119,8 @@ def test_304_without_validators_keeps_the_stored_ones() -> None:
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
-def test_compressed_body_is_decoded(server: FeedServer, coding: str) -> None:
-    result = fetch(server.url(f"/{coding}/feed.xml"))
+def test_compressed_body_is_decoded(feed_server: FeedServer, coding: str) -> None:
+    result = fetch(feed_server.url(f"/{coding}/feed.xml"))
     assert result.body == FEED_XML
     assert "content-encoding" not in result.headers  # the body handed back is decoded
 
@@ -142,10 +135,10 @@ def test_compressed_body_is_decoded(server: FeedServer, coding: str) -> None:
         "/charset/utf8-says-cp1252.xml",
     ],
 )
-def test_bad_content_is_passed_on_unjudged(server: FeedServer, path: str) -> None:
+def test_bad_content_is_passed_on_unjudged(feed_server: FeedServer, path: str) -> None:
     # Judging bodies is the parse stage's job; fetch hands over bytes and Content-Type.
-    result = fetch(server.url(path))
-    resource = server._routes[path]
+    result = fetch(feed_server.url(path))
+    resource = feed_server._routes[path]
     assert result.status == "ok"
     assert result.body == resource.body
     assert result.headers["content-type"] == resource.content_type
@@ -157,38 +150,38 @@ def test_bad_content_is_passed_on_unjudged(server: FeedServer, path: str) -> Non
 @pytest.mark.parametrize(
     "path", ["/moved/301", "/moved/308", "/redirect/301/redirect/308/feed.xml"]
 )
-def test_permanent_redirect_chain_reports_new_url(server: FeedServer, path: str) -> None:
-    result = fetch(server.url(path))
+def test_permanent_redirect_chain_reports_new_url(feed_server: FeedServer, path: str) -> None:
+    result = fetch(feed_server.url(path))
     assert result.status == "ok" and result.body == FEED_XML
-    assert result.url == result.permanent_url == server.url("/feed.xml")
+    assert result.url == result.permanent_url == feed_server.url("/feed.xml")
 
 
 @pytest.mark.parametrize(
     "path", ["/redirect/302/feed.xml", "/redirect/301/redirect/307/feed.xml", "/chain/5"]
 )
-def test_temporary_hop_in_chain_keeps_stored_url(server: FeedServer, path: str) -> None:
-    result = fetch(server.url(path))
+def test_temporary_hop_in_chain_keeps_stored_url(feed_server: FeedServer, path: str) -> None:
+    result = fetch(feed_server.url(path))
     assert result.status == "ok"
     assert result.url.endswith(("/feed.xml", "/chain/0"))
     assert result.permanent_url is None
 
 
 @pytest.mark.parametrize("path", ["/loop/a", "/loop/self"])
-def test_redirect_loop_is_an_error(server: FeedServer, path: str) -> None:
-    error = fetch_error(server.url(path), RedirectLoop)
+def test_redirect_loop_is_an_error(feed_server: FeedServer, path: str) -> None:
+    error = fetch_error(feed_server.url(path), RedirectLoop)
     assert "loop" in str(error)
-    assert len(server.requests) <= 2
+    assert len(feed_server.requests) <= 2
 
 
-def test_too_many_redirects_is_an_error(server: FeedServer) -> None:
-    error = fetch_error(server.url("/chain/6"), RedirectLoop)
+def test_too_many_redirects_is_an_error(feed_server: FeedServer) -> None:
+    error = fetch_error(feed_server.url("/chain/6"), RedirectLoop)
     assert "more than 5 redirects" in str(error)
-    assert len(server.requests) == 6
+    assert len(feed_server.requests) == 6
 
 
-def test_redirect_to_other_scheme_is_refused(server: FeedServer) -> None:
-    server.add_redirect("/to-file", "file:///etc/passwd", 301)
-    error = fetch_error(server.url("/to-file"))
+def test_redirect_to_other_scheme_is_refused(feed_server: FeedServer) -> None:
+    feed_server.add_redirect("/to-file", "file:///etc/passwd", 301)
+    error = fetch_error(feed_server.url("/to-file"))
     assert "only http and https" in str(error)
 
 
@@ -200,31 +193,31 @@ def test_redirect_without_location_is_an_error() -> None:
 # -- statuses -----------------------------------------------------------------------------
 
 
-def test_410_is_gone(server: FeedServer) -> None:
-    result = fetch(server.url("/gone"))
+def test_410_is_gone(feed_server: FeedServer) -> None:
+    result = fetch(feed_server.url("/gone"))
     assert result.status == "gone" and result.body == b""
 
 
-def test_429_retry_after_seconds(server: FeedServer) -> None:
-    error = fetch_error(server.url("/status/429?retry_after=120"), RetryLater)
+def test_429_retry_after_seconds(feed_server: FeedServer) -> None:
+    error = fetch_error(feed_server.url("/status/429?retry_after=120"), RetryLater)
     assert isinstance(error, RetryLater) and error.retry_after == 120
     assert "429" in str(error)
 
 
-def test_503_retry_after_http_date(server: FeedServer) -> None:
-    error = fetch_error(server.url("/status/503?retry_after_date=3600"), RetryLater)
+def test_503_retry_after_http_date(feed_server: FeedServer) -> None:
+    error = fetch_error(feed_server.url("/status/503?retry_after_date=3600"), RetryLater)
     assert isinstance(error, RetryLater) and error.retry_after == pytest.approx(3600, abs=1)
     assert "503" in str(error)
 
 
-def test_503_without_retry_after(server: FeedServer) -> None:
-    error = fetch_error(server.url("/status/503"), RetryLater)
+def test_503_without_retry_after(feed_server: FeedServer) -> None:
+    error = fetch_error(feed_server.url("/status/503"), RetryLater)
     assert isinstance(error, RetryLater) and error.retry_after is None
 
 
 @pytest.mark.parametrize("code", [400, 403, 404, 500, 502])
-def test_other_error_status_names_the_code(server: FeedServer, code: int) -> None:
-    error = fetch_error(server.url(f"/status/{code}"))
+def test_other_error_status_names_the_code(feed_server: FeedServer, code: int) -> None:
+    error = fetch_error(feed_server.url(f"/status/{code}"))
     assert not isinstance(error, RetryLater)
     assert f"HTTP {code}" in str(error)
 
@@ -255,44 +248,46 @@ def _peak_memory(call: Callable[[], object]) -> int:
     return peak
 
 
-def test_endless_stream_is_capped_with_bounded_memory(server: FeedServer) -> None:
+def test_endless_stream_is_capped_with_bounded_memory(feed_server: FeedServer) -> None:
     limits = FetchLimits(max_bytes=1024 * 1024, total_timeout=5)
-    error = fetch_error(server.url("/huge"), TooLarge, limits=limits)
+    error = fetch_error(feed_server.url("/huge"), TooLarge, limits=limits)
     assert "1048576-byte limit" in str(error)
-    peak = _peak_memory(lambda: fetch(server.url("/huge"), limits=limits))
+    peak = _peak_memory(lambda: fetch(feed_server.url("/huge"), limits=limits))
     assert peak < 4 * limits.max_bytes
 
 
-def test_gzip_bomb_is_capped_on_decoded_size(server: FeedServer) -> None:
+def test_gzip_bomb_is_capped_on_decoded_size(feed_server: FeedServer) -> None:
     limits = FetchLimits(max_bytes=1024 * 1024, total_timeout=5)
-    fetch_error(server.url("/gzip-bomb.xml"), TooLarge, limits=limits)
+    fetch_error(feed_server.url("/gzip-bomb.xml"), TooLarge, limits=limits)
     # 32 MiB inflate from 32 KiB: memory must track the cap, not the inflated size.
-    peak = _peak_memory(lambda: fetch(server.url("/gzip-bomb.xml"), limits=limits))
+    peak = _peak_memory(lambda: fetch(feed_server.url("/gzip-bomb.xml"), limits=limits))
     assert peak < 4 * limits.max_bytes
 
 
-def test_declared_length_over_cap_is_refused_before_reading(server: FeedServer) -> None:
-    server.add("/big.xml", b"x" * (FAST.max_bytes + 1))
-    error = fetch_error(server.url("/big.xml"), TooLarge)
+def test_declared_length_over_cap_is_refused_before_reading(feed_server: FeedServer) -> None:
+    feed_server.add("/big.xml", b"x" * (FAST.max_bytes + 1))
+    error = fetch_error(feed_server.url("/big.xml"), TooLarge)
     assert str(FAST.max_bytes + 1) in str(error)
 
 
-def test_short_body_against_content_length_is_an_error(server: FeedServer) -> None:
-    fetch_error(server.url("/lying-length"))
+def test_short_body_against_content_length_is_an_error(feed_server: FeedServer) -> None:
+    fetch_error(feed_server.url("/lying-length"))
 
 
-def test_slow_drip_is_cut_at_total_timeout(server: FeedServer) -> None:
+@pytest.mark.slow
+def test_slow_drip_is_cut_at_total_timeout(feed_server: FeedServer) -> None:
     # A byte every 0.2 s never trips the 1 s read timeout; only the whole-request one can.
     started = time.monotonic()
-    error = fetch_error(server.url("/drip?every=0.2&size=100"))
+    error = fetch_error(feed_server.url("/drip?every=0.2&size=100"))
     took = time.monotonic() - started
     assert "within 1.5 s" in str(error)
     assert 1.4 < took < 3
     assert isinstance(error.__cause__, TimeoutError)
 
 
-def test_stalled_body_hits_read_timeout(server: FeedServer) -> None:
-    error = fetch_error(server.url("/stall?seconds=5"))
+@pytest.mark.slow
+def test_stalled_body_hits_read_timeout(feed_server: FeedServer) -> None:
+    error = fetch_error(feed_server.url("/stall?seconds=5"))
     assert "sent nothing for 1 s" in str(error)
     assert isinstance(error.__cause__, httpx.ReadTimeout)
 
@@ -300,11 +295,8 @@ def test_stalled_body_hits_read_timeout(server: FeedServer) -> None:
 # -- network errors and schemes ---------------------------------------------------------
 
 
-def test_connection_refused_is_a_fetch_error() -> None:
-    with socket.socket() as probe:  # a port on 127.0.0.1 that nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    error = fetch_error(f"http://127.0.0.1:{port}/feed.xml")
+def test_connection_refused_is_a_fetch_error(free_port: int) -> None:
+    error = fetch_error(f"http://127.0.0.1:{free_port}/feed.xml")
     assert isinstance(error.__cause__, httpx.ConnectError)
 
 
@@ -347,19 +339,19 @@ def _fetch_many(server: FeedServer, count: int, limiter: HostLimiter | None) -> 
     asyncio.run(go())
 
 
-def test_without_limiter_requests_overlap(server: FeedServer) -> None:
-    _fetch_many(server, 5, None)
-    assert server.max_in_flight == 5  # the server can see concurrency, so the tests below mean it
+def test_without_limiter_requests_overlap(feed_server: FeedServer) -> None:
+    _fetch_many(feed_server, 5, None)
+    assert feed_server.max_in_flight == 5  # the server can see concurrency, so the tests below mean it
 
 
-def test_host_limiter_caps_requests_per_host(server: FeedServer) -> None:
-    _fetch_many(server, 5, HostLimiter(per_host=2, total=10))
-    assert server.max_in_flight == 2
+def test_host_limiter_caps_requests_per_host(feed_server: FeedServer) -> None:
+    _fetch_many(feed_server, 5, HostLimiter(per_host=2, total=10))
+    assert feed_server.max_in_flight == 2
 
 
-def test_host_limiter_caps_requests_overall(server: FeedServer) -> None:
-    _fetch_many(server, 5, HostLimiter(per_host=10, total=3))
-    assert server.max_in_flight == 3
+def test_host_limiter_caps_requests_overall(feed_server: FeedServer) -> None:
+    _fetch_many(feed_server, 5, HostLimiter(per_host=10, total=3))
+    assert feed_server.max_in_flight == 3
 
 
 def test_host_limiter_lets_other_hosts_through_and_forgets_idle_ones() -> None:

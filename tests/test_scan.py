@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -21,7 +20,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from scratch_postgres import scratch_schema
+from feedserver import FeedServer
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config"
@@ -29,7 +28,6 @@ BASELINE = REPO / "baseline"
 STREAM = REPO / "tests" / "data" / "stream"
 # feedparser's own corpus of odd and broken feeds, in ../shared beside the repository.
 CORPUS = REPO.parent / "shared" / "corpora" / "feedparser-tests" / "tests"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 CONTRACT_KEYS = {
     "id", "source", "title", "link", "published", "people", "cases", "verdict",
@@ -247,6 +245,7 @@ def test_a_folder_is_scanned_recursively_and_non_feed_files_are_ignored(tmp_path
     assert "0 source(s) failed" in run.stderr
 
 
+@pytest.mark.slow
 def test_the_shipped_evaluation_stream_scans_cleanly() -> None:
     """Six outlets, four formats, README.md and labels.yaml beside them: every entry, no error."""
     run = scan(STREAM)
@@ -261,14 +260,14 @@ def test_the_shipped_evaluation_stream_scans_cleanly() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
-        return
-    with scratch_schema("test_scan") as url:
-        yield url
+        return f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
+    url: str = request.getfixturevalue("postgres_url")  # a scratch schema (conftest)
+    return url
 
 
+@pytest.mark.slow
 def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     first = scan(a, state=state_url)
@@ -283,6 +282,7 @@ def test_with_state_a_second_scan_sees_what_the_first_saw(state_url: str, outlet
     assert line["people"] == ["Kem Sokha"]
 
 
+@pytest.mark.slow
 def test_with_state_rescanning_reports_the_same_verdicts(state_url: str, outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     first_a = scan(a, state=state_url)
@@ -307,6 +307,7 @@ def test_with_state_rescanning_reports_the_same_verdicts(state_url: str, outlets
     assert by_id(again_b)["b-verdict"]["duplicate_of"] == "a-verdict"
 
 
+@pytest.mark.slow
 def test_without_state_two_runs_are_independent(outlets: tuple[Path, Path]) -> None:
     a, b = outlets
     assert by_id(scan(a))["a-verdict"]["verdict"] == "new"
@@ -353,6 +354,7 @@ def test_invalid_yaml_in_a_watchlist_is_refused_with_file_and_line(tmp_path: Pat
 # --- the feedparser corpus -------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"feedparser test corpus not at {CORPUS}")
 @pytest.mark.timeout(120)
 def test_the_feedparser_corpus_scans_without_a_traceback() -> None:
@@ -415,6 +417,7 @@ def test_the_development_date_comes_from_the_text_not_the_publication_day(tmp_pa
     assert line["development"] == {"case": "kem-sokha-treason", "type": "conviction", "date": "2023-03-03"}
 
 
+@pytest.mark.slow
 def test_with_state_a_rescanned_duplicate_reports_the_same_development(tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path / 'monitor.db'}"
     a = rss(tmp_path / "a.xml", [VERDICT_A])
@@ -430,6 +433,7 @@ def test_with_state_a_rescanned_duplicate_reports_the_same_development(tmp_path:
     assert again["development"] == first["development"]
 
 
+@pytest.mark.slow
 def test_with_state_the_same_guid_in_another_outlet_is_judged_on_its_own(tmp_path: Path) -> None:
     state = f"sqlite:///{tmp_path / 'monitor.db'}"
     c = rss(tmp_path / "c.xml", [Item("1001", VERDICT_A.title, at(3), VERDICT_A.summary, "https://c.example/n/1")])
@@ -442,13 +446,10 @@ def test_with_state_the_same_guid_in_another_outlet_is_judged_on_its_own(tmp_pat
     assert line["people"] == []
 
 
-def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named() -> None:
-    from feedserver import FeedServer
-
-    with FeedServer() as server:
-        server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
-        good, bad = server.url("/ledger.xml"), server.url("/status/500")
-        run = scan(good, bad)
+def test_urls_are_fetched_like_the_daemon_fetches_and_a_failing_one_is_named(feed_server: FeedServer) -> None:
+    feed_server.add("/ledger.xml", (STREAM / "phnom-penh-ledger.xml").read_bytes())
+    good, bad = feed_server.url("/ledger.xml"), feed_server.url("/status/500")
+    run = scan(good, bad)
     assert run.code == 1
     assert len(run.lines) == 20
     assert {line["source"] for line in run.lines} == {good}

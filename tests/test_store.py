@@ -6,7 +6,6 @@ schema of its own that is dropped afterwards.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from scratch_postgres import scratch_schema
 from sqlalchemy import Engine, inspect, text
 
 from monitor.logs import redact_url
@@ -24,21 +22,19 @@ from monitor.store import judgements as store
 from monitor.store.db import alembic_config, is_current, open_engine, upgrade
 from monitor.store.tables import metadata
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2023, 3, 4, 12, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite-memory", "sqlite-file", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database (not migrated)."""
+    """An empty database (not migrated, unlike conftest's sqlite_engine and postgres_engine)."""
     urls = {"sqlite-memory": "sqlite://", "sqlite-file": f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"}
-    with contextlib.ExitStack() as stack:
-        url = urls.get(request.param) or stack.enter_context(scratch_schema("test_store"))
-        engine = open_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
+    url = urls.get(request.param) or request.getfixturevalue("postgres_url")
+    engine = open_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def differences(engine: Engine) -> list[object]:

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+pytestmark = pytest.mark.slow  # scans five labelled streams in subprocesses
+
 REPO = Path(__file__).resolve().parents[1]
 # Each stream is scored on its own, against the same thresholds. stream2 is a second, held-out
 # stream written independently of the first (see tests/data/stream2/README.md).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +11,6 @@ from sqlalchemy import Engine
 
 from monitor.mail.tokens import sign_unsubscribe
 from monitor.store import suppressions
-from monitor.store.db import open_engine, upgrade
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
 SECRET = b"k" * 32
@@ -20,16 +18,8 @@ NOW = datetime(2023, 3, 3, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def server(engine: Engine) -> Iterator[UnsubscribeServer]:
-    server, thread = start_server(engine, SECRET, "127.0.0.1", 0, clock=lambda: NOW)
+def server(sqlite_engine: Engine) -> Iterator[UnsubscribeServer]:
+    server, thread = start_server(sqlite_engine, SECRET, "127.0.0.1", 0, clock=lambda: NOW)
     try:
         yield server
     finally:
@@ -38,23 +28,23 @@ def server(engine: Engine) -> Iterator[UnsubscribeServer]:
         thread.join(5)
 
 
-def test_one_click_post_suppresses_the_subscriber(server: UnsubscribeServer, engine: Engine) -> None:
+def test_one_click_post_suppresses_the_subscriber(server: UnsubscribeServer, sqlite_engine: Engine) -> None:
     token = sign_unsubscribe(SECRET, "sophea@example.org")
     response = httpx.post(f"{server.url}/unsubscribe?token={token}", content=b"List-Unsubscribe=One-Click",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 200
     assert "sophea@example.org" in response.text
-    (suppression,) = suppressions.list_suppressions(engine)
+    (suppression,) = suppressions.list_suppressions(sqlite_engine)
     assert (suppression.email, suppression.reason, suppression.created_at) == ("sophea@example.org", "unsubscribe", NOW)
     assert httpx.post(f"{server.url}/unsubscribe?token={token}").status_code == 200  # twice is fine
 
 
-def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, engine: Engine) -> None:
+def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, sqlite_engine: Engine) -> None:
     token = sign_unsubscribe(SECRET, "sophea@example.org")
     response = httpx.get(f"{server.url}/unsubscribe?token={token}")
     assert response.status_code == 200
     assert '<form method="post"' in response.text and "sophea@example.org" in response.text
-    assert suppressions.list_suppressions(engine) == []
+    assert suppressions.list_suppressions(sqlite_engine) == []
 
 
 @pytest.mark.parametrize("token", [
@@ -63,11 +53,11 @@ def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, engine: E
     "",
     "not a token",
 ])
-def test_a_forged_token_is_refused(server: UnsubscribeServer, engine: Engine, token: str) -> None:
+def test_a_forged_token_is_refused(server: UnsubscribeServer, sqlite_engine: Engine, token: str) -> None:
     for method in ("GET", "POST"):
         response = httpx.request(method, f"{server.url}/unsubscribe", params={"token": token})
         assert response.status_code == 400
-    assert suppressions.list_suppressions(engine) == []
+    assert suppressions.list_suppressions(sqlite_engine) == []
 
 
 def test_other_paths_are_not_found(server: UnsubscribeServer) -> None:
