@@ -32,6 +32,7 @@ SAME_DAY_TOLERANCE = timedelta(days=7)  # "on Friday" vs the day the first outle
 UNDATED_LOOKBACK = timedelta(days=45)  # an undated restatement refers to a recent event
 NEAR_DUPLICATE_WINDOW = timedelta(days=10)
 RESTATEMENT_WINDOW = timedelta(days=14)
+SENTENCING_WINDOW = timedelta(days=240)  # a sentence follows its verdict or plea within months
 NEAR_DUPLICATE_JACCARD = 0.55
 _SHINGLE = 5
 
@@ -129,6 +130,22 @@ class KnownEvents:
                     best, best_score = fp.root_id, score
         return best
 
+    def sentencing_after_verdict(self, candidate: Candidate) -> Candidate:
+        """A guilty verdict read weeks after the same people's verdict or plea in the same case
+        is the sentence handed down in a second step ("jailed for 44 months"), not a second verdict."""
+        dev = candidate.development
+        if dev.type != "conviction":
+            return candidate
+        for event in self.by_case.get(dev.case, ()):
+            gap = dev.date.value - event.date.value
+            if (
+                TYPE_FAMILY.get(event.type, event.type) in ("verdict", "plea")
+                and SAME_DAY_TOLERANCE < gap <= SENTENCING_WINDOW
+                and self._same_people(dev.subjects, event.subjects)
+            ):
+                return replace(candidate, development=replace(dev, type="sentencing"))
+        return candidate
+
     def first_report(self, entry_id: str) -> KnownEvent | None:
         """The development whose first report is `entry_id`, if the monitor saw one."""
         for events in self.by_case.values():
@@ -180,7 +197,7 @@ def decide(entry: Entry, match: MatchResult, reading: Reading, known: KnownEvent
     story = _story_text(match)
     news = reading.news
     if news:
-        primary = news[0]
+        primary = known.sentencing_after_verdict(news[0])
         event = known.find(primary, published, match.people)
         if event is None:
             root = known.near_duplicate(match.people, published, story)
