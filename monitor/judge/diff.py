@@ -131,15 +131,16 @@ class KnownEvents:
         return best
 
     def sentencing_after_verdict(self, candidate: Candidate) -> Candidate:
-        """A guilty verdict read weeks after the same people's verdict or plea in the same case
-        is the sentence handed down in a second step ("jailed for 44 months"), not a second verdict."""
+        """A guilty verdict read weeks after the same people's verdict, plea or appeal ruling in
+        the same case is a sentence handed down in a later step ("jailed for 44 months", "new
+        32-year sentence after the appeal ruling"), not a second verdict."""
         dev = candidate.development
         if dev.type != "conviction":
             return candidate
         for event in self.by_case.get(dev.case, ()):
             gap = dev.date.value - event.date.value
             if (
-                TYPE_FAMILY.get(event.type, event.type) in ("verdict", "plea")
+                TYPE_FAMILY.get(event.type, event.type) in ("verdict", "plea", "sentence", "appeal_ruling")
                 and SAME_DAY_TOLERANCE < gap <= SENTENCING_WINDOW
                 and self._same_people(dev.subjects, event.subjects)
             ):
