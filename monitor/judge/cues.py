@@ -270,6 +270,9 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
         h for h in raw
         if not (h.type == "conviction" and any(0 <= h.start - r.end <= 16 for r in rulings))
     ]
+    # A mixed verdict ("convicted of fraud, acquitted of bribery") is a conviction.
+    if any(h.type == "conviction" for h in raw):
+        raw = [h for h in raw if h.type != "acquittal"]
     raw.sort(key=lambda h: (-(h.end - h.start), PRECEDENCE.get(h.type, 99)))
     kept: list[Hit] = []
     for hit in raw:
