@@ -174,6 +174,8 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
+            if when is not None and hit.type == "trial_scheduled" and when.value.value > published:
+                when = None  # "trial set for 3 June": the day named is the trial's; the setting is news
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
                 continue
