@@ -174,7 +174,9 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
-            if when is not None and hit.type == "trial_scheduled" and when.value.value > published:
+            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start and (
+                when.value.value > published or when.value.precision is not Precision.DAY
+            ):
                 when = None  # "trial set for 3 June": the day named is the trial's; the setting is news
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
