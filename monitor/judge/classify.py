@@ -155,7 +155,11 @@ class Classifier:
         recent = [d for d in found if d.value.precision is Precision.DAY and not d.weak and not d.since
                   and published - NEWS_WINDOW <= d.value.value <= published + timedelta(days=1)]
         told = recent[-1] if recent else told
-        cues = read_sentence(text)
+        # A name is no cue: "Can" (Turkish name, English "can") negates nothing in "Can Atalay
+        # tahliye edildi". Names are hidden, offsets kept, before the cues are read.
+        names = [(m.start - start, m.end - start) for m in match.mentions
+                 if m.field == field and start <= m.start and m.end <= end]
+        cues = read_sentence(_names_hidden(text, names) if names else text)
         if not cues.hits:
             return told
         people = self._people_in(match, field, start, end) or fallback_people
@@ -174,6 +178,10 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
+            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start and (
+                when.value.value > published or when.value.precision is not Precision.DAY
+            ):
+                when = None  # "trial set for 3 June": the day named is the trial's; the setting is news
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
                 continue
@@ -206,7 +214,7 @@ class Classifier:
             ) or concerned
             development = Development(
                 case=case, type=hit.type, date=event_date, subjects=involved,
-                evidence=hit.text, background=background,
+                evidence=text[hit.start : hit.end], background=background,
             )
             reading.candidates.append(Candidate(development, field, index, dated, date_text))
         return told
@@ -288,3 +296,11 @@ def _dated_by_lead(candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _names_hidden(text: str, spans: list[tuple[int, int]]) -> str:
+    """The sentence with each named span's letters replaced by "_" (same length, same spaces)."""
+    chars = list(text)
+    for a, b in spans:
+        for i in range(a, b):
+            if not chars[i].isspace():
+                chars[i] = "_"
+    return "".join(chars)

@@ -34,6 +34,7 @@ def _alternation(words: object) -> str:
 
 _LATIN_MONTHS = _alternation(lexicon.SPACED_MONTHS)
 _KHMER_MONTHS = _alternation(lexicon.UNSPACED_MONTHS)
+_MONTH_PHRASES = _alternation(w for w in lexicon.SPACED_MONTHS if not w.isalpha()) or r"(?!x)x"
 _LATIN_WEEKDAYS = _alternation(lexicon.SPACED_WEEKDAYS)
 _KHMER_WEEKDAYS = _alternation(lexicon.UNSPACED_WEEKDAYS)
 _NUMBER_WORDS = {
@@ -46,17 +47,17 @@ _ORD = r"(?:st|nd|rd|th)?"
 # Most specific first: a later pattern never claims text an earlier one matched.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
-    ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
+    ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
     ("m_d_y", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD},? (\d{{4}})\b")),
     ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
     ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})")),
     ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
-    ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (\d{{4}})\b")),
+    ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
     # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
     # the first number cannot be a day's month pair ("6/14" is June 14).
     ("numeric", re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])")),
     ("m_d", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD}\b(?! (?:years?|months?|days?|weeks?|people|activists))")),
-    ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of )?({_LATIN_MONTHS})\b")),
+    ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\b")),
     ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
     ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
     ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
@@ -70,6 +71,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
     # "in March"; not "the July election", which names an event by its month.
     ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|of) ({_LATIN_MONTHS})\b(?!-)(?! (elections?|polls?|votes?|ballot))")),
+    # A month written with its preposition or case ending ("en abril", "в апреле", "nisan'da").
+    ("month_phrase", re.compile(rf"(?<!\w)({_MONTH_PHRASES})(?!\w)")),
     ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
     ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
     ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
@@ -209,7 +212,7 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
         return EventDate(published - timedelta(days=back))
     if kind == "month":
         return _month_without_year(months[g[1]], published)
-    if kind == "km_month":
+    if kind in ("km_month", "month_phrase"):
         return _month_without_year(months[g[0]], published)
     if kind in ("year", "km_year"):
         year = int(g[0])

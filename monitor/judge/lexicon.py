@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from monitor.errors import ConfigError, Problem
-from monitor.judge.textnorm import normalize
+from monitor.judge.textnorm import fold_letters, normalize
 from monitor.model import DEVELOPMENT_TYPES
 
 PACKS = Path(__file__).resolve().parent.parent / "languages"
@@ -61,7 +61,7 @@ def _entries(value: Any, spacing: str, where: str, problems: list[Problem], file
             except re.error as exc:
                 problems.append(Problem(file, _line(value, i), f"{where}[{i}]", f"bad regular expression: {exc}"))
                 continue
-            regexes.append(str(item["re"]))
+            regexes.append(fold_letters(str(item["re"])))
         elif isinstance(item, str) and item.strip():
             phrase = normalize(item.strip())
             if spacing == "words":

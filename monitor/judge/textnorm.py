@@ -81,6 +81,13 @@ _ARABIC_ZWNJ = re.compile("(?<=[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff])\u200c"
 KHMER_CHARS = re.compile(f"[{_KHMER}]")
 
 
+def fold_letters(pattern: str) -> str:
+    """The letter folds of `normalize` alone (no case-folding, no space handling), for a
+    language pack's regular expressions: "gözaltı" in a pattern meets "gözalti" in text."""
+    pattern = pattern.replace("\u0130", "i").translate(_TRANSLATE)
+    return pattern.replace(_COENG_DA, _COENG_TA)
+
+
 def normalize(text: str) -> str:
     """NFKC, case-folded, invisible characters dropped, spaces folded, letter variants and
     digits folded (traditional Chinese as simplified), gaps in unspaced scripts removed."""
