@@ -146,7 +146,7 @@ def main() -> None:
             async with make_client_pool("case-monitor/bench", max_connections=args.connections, per_client=5) as client:
                 ctx = PollContext(
                     engine=engine, client=client, settings=settings, feeds=feeds,
-                    judge_factory=lambda: load_judge(engine, config.subjects, dict(config.cases)),
+                    judge_factory=lambda: load_judge(engine, config.subjects, dict(config.cases), config.language_dirs),
                     limits=FetchLimits(), limiter=HostLimiter(per_host=args.connections, total=args.connections), parse_pool=pool,
                 )
                 if pool is not None:  # start the workers before the clock does

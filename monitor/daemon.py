@@ -81,7 +81,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
         client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
-        judge_factory=lambda: load_judge(engine, current().subjects, dict(current().cases)),
+        judge_factory=lambda: load_judge(engine, current().subjects, dict(current().cases), current().language_dirs),
         limits=FetchLimits(max_bytes=settings.max_feed_bytes),
         limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
         on_stored=promise_callback(current) if promise else None,

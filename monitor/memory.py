@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -15,9 +16,9 @@ from monitor.model import Case, Subject
 from monitor.store.judgements import load_known_events, recent_stories
 
 
-def load_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case]) -> Judge:
+def load_judge(engine: Engine, subjects: Iterable[Subject], cases: dict[str, Case], languages: Iterable[Path] = ()) -> Judge:
     """A Judge that knows the baseline and everything this database has seen."""
-    judge = Judge(subjects, cases, load_known_events(engine))
+    judge = Judge(subjects, cases, load_known_events(engine), languages)
     today = datetime.now(UTC).date()
     for story in recent_stories(engine):
         day = story.published.date() if story.published else today

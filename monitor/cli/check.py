@@ -6,6 +6,7 @@ import click
 
 from monitor.cli._common import State, reports_errors
 from monitor.config import language_warnings
+from monitor.judge.lexicon import install as install_languages
 from monitor.judge.lexicon import language_packs
 
 
@@ -23,6 +24,7 @@ def config_check(state: State) -> None:
     Warnings (a feed in a language the judgement has no words for) refuse nothing.
     """
     config = state.config
+    install_languages(config.language_dirs)  # the user's packs, validated with file and line
     for warning in language_warnings(config.config_dir, config.feeds, language_packs()):
         click.echo(str(warning), err=True)
     events = sum(len(c.events) for c in config.cases.values())

@@ -165,7 +165,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
             engine = open_engine("sqlite://")
             upgrade(engine)
             seed_baseline(engine, config.cases)
-        judge = load_judge(engine, config.subjects, dict(config.cases))
+        judge = load_judge(engine, config.subjects, dict(config.cases), config.language_dirs)
         ordered = publication_order(unique_entries(parsed.entries))
         seen = stored_judgements(engine, (e.id for e in ordered))
     finally:

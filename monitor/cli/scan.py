@@ -38,11 +38,11 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
         def warn(message: str) -> None:
             click.echo(f"monitor: {message}", err=True)
 
+        judge = load_judge(engine, config.subjects, dict(config.cases), config.language_dirs)
         entries = scan.read_entries(sources, url_reader(config), report, warn)
         for language in scan.languages_without_pack(entries, language_packs()):
             warn(f"warning: language '{language}' {NO_LANGUAGE_PACK}")
         ordered = publication_order(unique_entries(entries))
-        judge = load_judge(engine, config.subjects, dict(config.cases))
         results = scan.judge_entries(engine, judge, ordered, now)
         scan.write_results(results, sys.stdout, report)
         sys.stdout.flush()

@@ -39,6 +39,11 @@ class Config:
     subjects: tuple[Subject, ...]  # of all watchlists; a name is declared once
     cases: Mapping[str, Case]  # id -> case with the baseline's status and known events
 
+    @property
+    def language_dirs(self) -> tuple[Path, ...]:
+        """Where a user adds or overrides language packs (config/languages/*.yaml)."""
+        return (self.config_dir / "languages",)
+
     def subject(self, name: str) -> Subject:
         return next(s for s in self.subjects if s.name == name)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -25,19 +26,7 @@ _HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
 _EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
 _TITLE_BREAK = re.compile(r"[,;:\u2014|៖]|\s-\s")
 _DATE_REACH = 90  # characters: a date further from every event word dates none of them
-_DENIAL = re.compile(lexicon.spaced_cue("denials"))
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
-_ENGLISH_TYPES = {
-    t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.SPACED_TYPES.items()
-}
-_ENGLISH_MASKS = re.compile(lexicon.spaced_cue("not_events"))
-_ENGLISH_NEGATION = re.compile(lexicon.spaced_cue("negations"))
-_ENGLISH_APPEALS = re.compile(lexicon.spaced_cue("appeals"))
-_IMPERATIVE = re.compile(lexicon.spaced_cue("imperatives"))
-_SPEECH = re.compile(lexicon.spaced_cue("speech"))
-_ENGLISH_RECAP = re.compile(lexicon.spaced_cue("recap"))
-_DISCUSSION_TITLE = re.compile(lexicon.spaced_cue("discussion_titles"))
-_LOOK_BACK_TITLE = re.compile(lexicon.spaced_cue("look_back_titles"))
 PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
@@ -68,7 +57,38 @@ def _khmer_automaton() -> ahocorasick.Automaton:
     return automaton
 
 
-_KHMER = _khmer_automaton()
+
+
+_DENIAL: Any = None
+_ENGLISH_TYPES: Any = None
+_ENGLISH_MASKS: Any = None
+_ENGLISH_NEGATION: Any = None
+_ENGLISH_APPEALS: Any = None
+_IMPERATIVE: Any = None
+_SPEECH: Any = None
+_ENGLISH_RECAP: Any = None
+_DISCUSSION_TITLE: Any = None
+_LOOK_BACK_TITLE: Any = None
+_KHMER: Any = None
+
+
+@lexicon.on_install
+def _compile() -> None:
+    """Compile the installed language packs into the patterns and the automaton below."""
+    global _DENIAL, _ENGLISH_TYPES, _ENGLISH_MASKS, _ENGLISH_NEGATION, _ENGLISH_APPEALS, _IMPERATIVE, _SPEECH, _ENGLISH_RECAP, _DISCUSSION_TITLE, _LOOK_BACK_TITLE, _KHMER
+    _DENIAL = re.compile(lexicon.spaced_cue("denials"))
+    _ENGLISH_TYPES = {
+        t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.SPACED_TYPES.items()
+    }
+    _ENGLISH_MASKS = re.compile(lexicon.spaced_cue("not_events"))
+    _ENGLISH_NEGATION = re.compile(lexicon.spaced_cue("negations"))
+    _ENGLISH_APPEALS = re.compile(lexicon.spaced_cue("appeals"))
+    _IMPERATIVE = re.compile(lexicon.spaced_cue("imperatives"))
+    _SPEECH = re.compile(lexicon.spaced_cue("speech"))
+    _ENGLISH_RECAP = re.compile(lexicon.spaced_cue("recap"))
+    _DISCUSSION_TITLE = re.compile(lexicon.spaced_cue("discussion_titles"))
+    _LOOK_BACK_TITLE = re.compile(lexicon.spaced_cue("look_back_titles"))
+    _KHMER = _khmer_automaton()
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,6 @@ def _alternation(words: object) -> str:
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))  # type: ignore[attr-defined]
 
 
-_LATIN_MONTHS = _alternation(lexicon.SPACED_MONTHS)
-_KHMER_MONTHS = _alternation(lexicon.UNSPACED_MONTHS)
-_MONTH_PHRASES = _alternation(w for w in lexicon.SPACED_MONTHS if not w.isalpha()) or r"(?!x)x"
-_LATIN_WEEKDAYS = _alternation(lexicon.SPACED_WEEKDAYS)
-_KHMER_WEEKDAYS = _alternation(lexicon.UNSPACED_WEEKDAYS)
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -44,39 +39,51 @@ _NUMBER_WORDS = {
 _NUMBER = r"(\d{1,2}|" + "|".join(_NUMBER_WORDS) + ")"
 _ORD = r"(?:st|nd|rd|th)?"
 
-# Most specific first: a later pattern never claims text an earlier one matched.
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
-    ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
-    ("m_d_y", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD},? (\d{{4}})\b")),
-    ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
-    ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})")),
-    ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
-    ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
-    # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
-    # the first number cannot be a day's month pair ("6/14" is June 14).
-    ("numeric", re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])")),
-    ("m_d", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD}\b(?! (?:years?|months?|days?|weeks?|people|activists))")),
-    ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\b")),
-    ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
-    ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
-    ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
-    ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
-    ("rel_day", re.compile(r"\b(" + _alternation(lexicon.SPACED_RELATIVE_DAYS) + r")\b")),
-    ("km_rel_day", re.compile("(" + _alternation(lexicon.UNSPACED_RELATIVE_DAYS) + ")")),
-    ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
-    ("rel_month", re.compile(r"(" + _alternation(lexicon.RELATIVE_MONTHS) + r")")),
-    ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
-    ("weekday", re.compile(rf"\b(last |this |on |early |late )?({_LATIN_WEEKDAYS})\b")),
-    ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
-    # "in March"; not "the July election", which names an event by its month.
-    ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|of) ({_LATIN_MONTHS})\b(?!-)(?! (elections?|polls?|votes?|ballot))")),
-    # A month written with its preposition or case ending ("en abril", "в апреле", "nisan'da").
-    ("month_phrase", re.compile(rf"(?<!\w)({_MONTH_PHRASES})(?!\w)")),
-    ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
-    ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
-    ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
-]
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+
+
+@lexicon.on_install
+def _compile() -> None:
+    """Compile the date patterns with the month and weekday names of the installed packs."""
+    _LATIN_MONTHS = _alternation(lexicon.SPACED_MONTHS)
+    _KHMER_MONTHS = _alternation(lexicon.UNSPACED_MONTHS)
+    _MONTH_PHRASES = _alternation(w for w in lexicon.SPACED_MONTHS if not w.isalpha()) or r"(?!x)x"
+    _LATIN_WEEKDAYS = _alternation(lexicon.SPACED_WEEKDAYS)
+    _KHMER_WEEKDAYS = _alternation(lexicon.UNSPACED_WEEKDAYS)
+    # Most specific first: a later pattern never claims text an earlier one matched.
+    _PATTERNS[:] = [
+        ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+        ("d_m_y", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
+        ("m_d_y", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD},? (\d{{4}})\b")),
+        ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+        ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})")),
+        ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+        ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
+        # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
+        # the first number cannot be a day's month pair ("6/14" is June 14).
+        ("numeric", re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])")),
+        ("m_d", re.compile(rf"\b({_LATIN_MONTHS})\.? (\d{{1,2}}){_ORD}\b(?! (?:years?|months?|days?|weeks?|people|activists))")),
+        ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\b")),
+        ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
+        ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
+        ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
+        ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
+        ("rel_day", re.compile(r"\b(" + _alternation(lexicon.SPACED_RELATIVE_DAYS) + r")\b")),
+        ("km_rel_day", re.compile("(" + _alternation(lexicon.UNSPACED_RELATIVE_DAYS) + ")")),
+        ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
+        ("rel_month", re.compile(r"(" + _alternation(lexicon.RELATIVE_MONTHS) + r")")),
+        ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
+        ("weekday", re.compile(rf"\b(last |this |on |early |late )?({_LATIN_WEEKDAYS})\b")),
+        ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
+        # "in March"; not "the July election", which names an event by its month.
+        ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|of) ({_LATIN_MONTHS})\b(?!-)(?! (elections?|polls?|votes?|ballot))")),
+        # A month written with its preposition or case ending ("en abril", "в апреле", "nisan'da").
+        ("month_phrase", re.compile(rf"(?<!\w)({_MONTH_PHRASES})(?!\w)")),
+        ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
+        ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
+        ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
+    ]
+
 
 
 _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})

@@ -11,7 +11,7 @@ adding one is adding a file (monitor/languages/README.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,29 +147,32 @@ def _alternation(regexes: Iterable[str]) -> str:
     return "|".join(parts) if parts else r"(?!x)x"  # a pattern that never matches
 
 
-_PACKS = load_packs()
-SPACED = _merged(_PACKS.values(), "words")
-UNSPACED = _merged(_PACKS.values(), "none")
-LANGUAGES: frozenset[str] = frozenset(_PACKS)
-
-# Word-bounded languages: one regex per type and per cue, over every such language.
+_PACKS: dict[str, LanguagePack] = {}
+SPACED: list[LanguagePack] = []
+UNSPACED: list[LanguagePack] = []
+LANGUAGES: frozenset[str] = frozenset()
 SPACED_TYPES: dict[str, tuple[str, ...]] = {}
-for _pack in SPACED:
-    for _type, _regexes in _pack.types.items():
-        SPACED_TYPES[_type] = SPACED_TYPES.get(_type, ()) + tuple(_regexes)
-SPACED_NOT_EVENTS: tuple[str, ...] = tuple(r for p in SPACED for r in p.cues.get("not_events", ()))
+UNSPACED_TYPES: dict[str, tuple[str, ...]] = {}
+MONTHS: dict[str, int] = {}
+SPACED_MONTHS: dict[str, int] = {}
+UNSPACED_MONTHS: dict[str, int] = {}
+WEEKDAYS: dict[str, int] = {}
+SPACED_WEEKDAYS: dict[str, int] = {}
+UNSPACED_WEEKDAYS: dict[str, int] = {}
+RELATIVE_DAYS: dict[str, int] = {}
+SPACED_RELATIVE_DAYS: dict[str, int] = {}
+UNSPACED_RELATIVE_DAYS: dict[str, int] = {}
+RELATIVE_WEEKS: dict[str, int] = {}  # phrase -> weeks before publication
+FUTURE_DAYS: dict[str, int] = {}
+RELATIVE_MONTHS: dict[str, int] = {}
+RELATIVE_YEARS: dict[str, int] = {}
+_INSTALLED: tuple[Path, ...] | None = None
+_ON_INSTALL: list[Callable[[], None]] = []
 
 
 def spaced_cue(kind: str) -> str:
     """One regex for a cue kind over every spaced language (and unspaced `re:` entries)."""
     return _alternation(r for p in _PACKS.values() for r in p.cues.get(kind, ()))
-
-
-# Languages without spaces: phrases, matched by one automaton in cues.
-UNSPACED_TYPES: dict[str, tuple[str, ...]] = {}
-for _pack in UNSPACED:
-    for _type, _phrases in _pack.phrases.get("types", {}).items():
-        UNSPACED_TYPES[_type] = UNSPACED_TYPES.get(_type, ()) + tuple(_phrases)
 
 
 def unspaced_cue(kind: str) -> tuple[str, ...]:
@@ -185,21 +188,55 @@ def _dates(key: str, spacing: str | None = None) -> dict[str, int]:
     return out
 
 
-MONTHS = _dates("months")
-SPACED_MONTHS = _dates("months", "words")
-UNSPACED_MONTHS = _dates("months", "none")
-WEEKDAYS = _dates("weekdays")
-SPACED_WEEKDAYS = _dates("weekdays", "words")
-UNSPACED_WEEKDAYS = _dates("weekdays", "none")
-RELATIVE_DAYS = _dates("days_before")
-SPACED_RELATIVE_DAYS = _dates("days_before", "words")
-UNSPACED_RELATIVE_DAYS = _dates("days_before", "none")
-RELATIVE_WEEKS = _dates("weeks")  # phrase -> weeks before publication
-FUTURE_DAYS = _dates("days_after")
-RELATIVE_MONTHS = _dates("months_before")
-RELATIVE_YEARS = _dates("years_before")
+def _build(packs: dict[str, LanguagePack]) -> None:
+    """Merge `packs` into the tables the readers compile (by spacing, then by meaning)."""
+    global _PACKS, SPACED, UNSPACED, LANGUAGES
+    _PACKS = packs
+    SPACED = _merged(packs.values(), "words")
+    UNSPACED = _merged(packs.values(), "none")
+    LANGUAGES = frozenset(packs)
+    SPACED_TYPES.clear()
+    for pack in SPACED:
+        for type_, regexes in pack.types.items():
+            SPACED_TYPES[type_] = SPACED_TYPES.get(type_, ()) + tuple(regexes)
+    UNSPACED_TYPES.clear()
+    for pack in UNSPACED:
+        for type_, phrases in pack.phrases.get("types", {}).items():
+            UNSPACED_TYPES[type_] = UNSPACED_TYPES.get(type_, ()) + tuple(phrases)
+    for table, key, spacing in (
+        (MONTHS, "months", None), (SPACED_MONTHS, "months", "words"), (UNSPACED_MONTHS, "months", "none"),
+        (WEEKDAYS, "weekdays", None), (SPACED_WEEKDAYS, "weekdays", "words"), (UNSPACED_WEEKDAYS, "weekdays", "none"),
+        (RELATIVE_DAYS, "days_before", None), (SPACED_RELATIVE_DAYS, "days_before", "words"),
+        (UNSPACED_RELATIVE_DAYS, "days_before", "none"), (RELATIVE_WEEKS, "weeks", None),
+        (FUTURE_DAYS, "days_after", None), (RELATIVE_MONTHS, "months_before", None), (RELATIVE_YEARS, "years_before", None),
+    ):
+        table.clear()
+        table.update(_dates(key, spacing))
+
+
+def on_install(compile_: Callable[[], None]) -> Callable[[], None]:
+    """Register a reader's compile step; it runs now and after every `install`."""
+    _ON_INSTALL.append(compile_)
+    compile_()
+    return compile_
+
+
+def install(folders: Iterable[Path] = ()) -> None:
+    """Read the shipped packs and those in `folders` (a user's config/languages/), and
+    recompile every reader with them. A bad pack raises ConfigError naming file and line."""
+    global _INSTALLED
+    wanted = tuple(Path(f) for f in folders if Path(f).is_dir())
+    if wanted == _INSTALLED:
+        return
+    _build(load_packs((PACKS, *wanted)))
+    _INSTALLED = wanted
+    for compile_ in _ON_INSTALL:
+        compile_()
+
+
+install()
 
 
 def language_packs() -> frozenset[str]:
-    """The languages the judgement has words for (ISO 639 codes of the shipped packs)."""
+    """The languages the judgement has words for (ISO 639 codes of the installed packs)."""
     return LANGUAGES

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+from monitor.judge import lexicon
 from monitor.judge.classify import Classifier
 from monitor.judge.diff import Decision, KnownEvents, decide, remember, story_text
 from monitor.judge.match import Matcher, MatchResult
@@ -20,7 +22,12 @@ from monitor.model import Case, Entry, Judgement, KnownEvent, Subject, Verdict
 class Judge:
     """Judges entries one at a time against the baseline and everything judged before."""
 
-    def __init__(self, subjects: Iterable[Subject], cases: Mapping[str, Case], known: Iterable[KnownEvent]) -> None:
+    def __init__(
+        self, subjects: Iterable[Subject], cases: Mapping[str, Case], known: Iterable[KnownEvent],
+        languages: Iterable[Path] = (),
+    ) -> None:
+        """`languages`: folders of the user's language packs, read beside the shipped ones."""
+        lexicon.install(languages)
         subject_list = list(subjects)
         self.subjects = {s.name: s for s in subject_list}
         self.cases = dict(cases)
