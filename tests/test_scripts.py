@@ -231,10 +231,10 @@ def test_the_dot_of_capital_i_is_gone() -> None:
 # --- languages the judgement has no words for -----------------------------------------------
 
 # Appended to the shipped feeds.yaml, whose list items are indented by two spaces.
-FEED_IN_CHINESE = """
-  - name: Apple Daily Archive
-    url: https://archive.example/zh/feed
-    language: zh-TW
+FEED_IN_THAI = """
+  - name: Prachatai Archive
+    url: https://archive.example/th/feed
+    language: th
 """
 
 
@@ -242,7 +242,7 @@ FEED_IN_CHINESE = """
 def site(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "config", tmp_path / "config")
     feeds = tmp_path / "config" / "feeds.yaml"
-    feeds.write_text(feeds.read_text(encoding="utf-8").rstrip("\n") + "\n" + FEED_IN_CHINESE, encoding="utf-8")
+    feeds.write_text(feeds.read_text(encoding="utf-8").rstrip("\n") + "\n" + FEED_IN_THAI, encoding="utf-8")
     return tmp_path
 
 
@@ -252,8 +252,8 @@ def invoke(config: Path, data: Path, *args: str) -> Result:
 
 
 def test_the_languages_with_words_are_listed_once() -> None:
-    assert {"en", "km"} <= language_packs()
-    assert "xx" not in language_packs()
+    assert {"en", "km", "zh"} <= language_packs()
+    assert "th" not in language_packs()
 
 
 def test_the_shipped_feeds_are_all_in_languages_with_words() -> None:
@@ -264,13 +264,13 @@ def test_the_shipped_feeds_are_all_in_languages_with_words() -> None:
 def test_config_check_warns_of_a_feed_in_a_language_without_words(site: Path) -> None:
     feeds = site / "config" / "feeds.yaml"
     line = next(i for i, text in enumerate(feeds.read_text(encoding="utf-8").splitlines(), 1)
-                if "Apple Daily Archive" in text)
+                if "Prachatai Archive" in text)
     result = invoke(site / "config", site / "data", "config", "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ok: ")
     warnings = [w for w in result.stderr.splitlines() if "warning" in w]
     assert warnings == [
-        f"{feeds}:{line}: warning: feed 'Apple Daily Archive': language 'zh-TW' has no language pack: "
+        f"{feeds}:{line}: warning: feed 'Prachatai Archive': language 'th' has no language pack: "
         "entries in it are matched by name but no development can be read from them"
     ]
 
@@ -303,5 +303,5 @@ def test_scan_warns_once_per_language_without_words(tmp_path: Path) -> None:
     assert warnings == [
         f"monitor: warning: language '{code}' has no language pack: "
         "entries in it are matched by name but no development can be read from them"
-        for code in ("zh", "th")
+        for code in ("th",)
     ]

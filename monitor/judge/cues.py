@@ -15,18 +15,20 @@ import ahocorasick
 
 from monitor.judge import lexicon
 from monitor.judge.dates import DateMention
-from monitor.judge.textnorm import KHMER_CHARS, normalize
+from monitor.judge.textnorm import UNSPACED_CHARS, normalize
 from monitor.model import DEVELOPMENT_TYPES
 
 _SENTENCE_END = re.compile(
     r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
-    r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?]+[\"')\]]*\s+|[។៕]+\s*|\n+"
+    r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?؟]+[\"')\]]*\s+|[។៕。။]+\s*|\n+"
 )
-_HARD_BREAK = re.compile(r"[;:\u2014|]|\s-\s")
+# Arabic-script punctuation (، ؛ ؟) and the full stops of unspaced scripts (。 ။) break as
+# their Latin counterparts do (fullwidth ，：； are folded to , : ; by NFKC).
+_HARD_BREAK = re.compile(r"[;:\u2014|؛]|\s-\s")
 _EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
-_TITLE_BREAK = re.compile(r"[,;:\u2014|៖]|\s-\s")
+_TITLE_BREAK = re.compile(r"[,;:\u2014|៖،؛၊]|\s-\s")
 _DATE_REACH = 90  # characters: a date further from every event word dates none of them
-_CLAUSE_BREAK = re.compile(r"[,;:()\u2014]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
+_CLAUSE_BREAK = re.compile(r"[,;:()\u2014،؛]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
 PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
@@ -176,7 +178,7 @@ def is_look_back_piece(title: str) -> bool:
 
 def asks(title: str) -> bool:
     """"Will the court free him? Ruling due Wednesday": a headline that asks reports nothing yet."""
-    return "?" in title
+    return "?" in title or "؟" in title
 
 
 def looks_back(title: str) -> bool:
@@ -265,7 +267,7 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
     for type_, pattern in _ENGLISH_TYPES.items():
         for m in pattern.finditer(text):
             raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
-    if KHMER_CHARS.search(text):
+    if UNSPACED_CHARS.search(text):
         for end_index, (length, kind, type_) in _KHMER.iter(text):
             start, end = end_index + 1 - length, end_index + 1
             if kind == "type":

@@ -50,6 +50,12 @@ def _compile() -> None:
     _MONTH_PHRASES = _alternation(w for w in lexicon.SPACED_MONTHS if not w.isalpha()) or r"(?!x)x"
     _LATIN_WEEKDAYS = _alternation(lexicon.SPACED_WEEKDAYS)
     _KHMER_WEEKDAYS = _alternation(lexicon.UNSPACED_WEEKDAYS)
+    # Khmer names its weekdays after a "ថ្ងៃ" (km_weekday); the other unspaced packs list whole
+    # weekday words ("星期一", "周一", "တနင်္လာနေ့"), found as they stand.
+    _WHOLE_WEEKDAYS = _alternation(w for w in lexicon.UNSPACED_WEEKDAYS if not re.search("[\u1780-\u17ff]", w)) or r"(?!x)x"
+    # Myanmar dates: "2023 ခုနှစ် မတ်လ 3 ရက်" (year, month name + "လ", day + "ရက်"); a "လ" that
+    # starts a longer syllable ("လွှတ်") is not the month's.
+    _MY_MONTH = rf"({_KHMER_MONTHS})\s?လ(?![\u102b-\u103e])"
     # Most specific first: a later pattern never claims text an earlier one matched.
     _PATTERNS[:] = [
         ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
@@ -58,6 +64,13 @@ def _compile() -> None:
         ("km_d_m_y", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
         ("km_d_m", re.compile(rf"ទី\s?(\d{{1,2}})\s?(?:ខែ)?\s?({_KHMER_MONTHS})")),
         ("km_m_y", re.compile(rf"ខែ\s?({_KHMER_MONTHS})\s?ឆ្នាំ\s?(\d{{4}})")),
+        # "2023年3月3日", "3月3日", "2023年3月": Chinese and Japanese number their months.
+        ("cjk_y_m_d", re.compile(r"(\d{4})\s?年\s?(\d{1,2})\s?月\s?(\d{1,2})\s?[日号]")),
+        ("cjk_m_d", re.compile(r"(?<!\d)(\d{1,2})\s?月\s?(\d{1,2})\s?[日号]")),
+        ("cjk_y_m", re.compile(r"(\d{4})\s?年\s?(\d{1,2})\s?月")),
+        ("my_y_m_d", re.compile(rf"(\d{{4}})\s?ခုနှစ်\s?{_MY_MONTH}\s?(\d{{1,2}})\s?ရက်")),
+        ("my_m_d", re.compile(rf"{_MY_MONTH}\s?(\d{{1,2}})\s?ရက်")),
+        ("my_y_m", re.compile(rf"(\d{{4}})\s?ခုနှစ်\s?{_MY_MONTH}")),
         ("m_y", re.compile(rf"\b({_LATIN_MONTHS})\.?,? (?:de )?(\d{{4}})\b")),
         # 14/06 or 14/06/2022: day first, as Cambodian and most non-US outlets write it, unless
         # the first number cannot be a day's month pair ("6/14" is June 14).
@@ -75,11 +88,14 @@ def _compile() -> None:
         ("rel_year", re.compile(r"(" + _alternation(lexicon.RELATIVE_YEARS) + r")")),
         ("weekday", re.compile(rf"\b(last |this |on |early |late )?({_LATIN_WEEKDAYS})\b")),
         ("km_weekday", re.compile(rf"(កាលពី)?ថ្ងៃ({_KHMER_WEEKDAYS})")),
+        ("whole_weekday", re.compile(rf"()({_WHOLE_WEEKDAYS})")),
         # "in March"; not "the July election", which names an event by its month.
         ("month", re.compile(rf"\b(in|last|this|since|early|late|mid-?|of) ({_LATIN_MONTHS})\b(?!-)(?! (elections?|polls?|votes?|ballot))")),
         # A month written with its preposition or case ending ("en abril", "в апреле", "nisan'da").
         ("month_phrase", re.compile(rf"(?<!\w)({_MONTH_PHRASES})(?!\w)")),
         ("km_month", re.compile(rf"ខែ({_KHMER_MONTHS})")),
+        ("cjk_month", re.compile(r"(?<![\d年])(\d{1,2})\s?月(?!\s?\d)")),
+        ("my_month", re.compile(_MY_MONTH + r"(?!\s?\d)")),
         ("km_year", re.compile(r"ឆ្នាំ\s?((?:19|20)\d{2})")),
         ("year", re.compile(r"(?<![\d-])((?:19|20)\d{2})(?![\d-])")),
     ]
@@ -171,6 +187,22 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
         return _day(int(g[0]), int(g[1]), int(g[2]))
     if kind in ("d_m_y", "km_d_m_y"):
         return _day(int(g[2]), months[g[1]], int(g[0]))
+    if kind in ("cjk_y_m_d", "my_y_m_d"):
+        month = int(g[1]) if g[1].isdigit() else months[g[1]]
+        return _day(int(g[0]), month, int(g[2])) if 1 <= month <= 12 else None
+    if kind == "cjk_m_d":
+        month = int(g[0])
+        return _without_year(month, int(g[1]), published) if 1 <= month <= 12 else None
+    if kind == "my_m_d":
+        return _without_year(months[g[0]], int(g[1]), published)
+    if kind in ("cjk_y_m", "my_y_m"):
+        month = int(g[1]) if g[1].isdigit() else months[g[1]]
+        return EventDate(date(int(g[0]), month, 1), Precision.MONTH) if 1 <= month <= 12 else None
+    if kind == "cjk_month":
+        month = int(g[0])
+        return _month_without_year(month, published) if 1 <= month <= 12 else None
+    if kind == "my_month":
+        return _month_without_year(months[g[0]], published)
     if kind == "m_d_y":
         return _day(int(g[2]), months[g[0]], int(g[1]))
     if kind == "numeric":
@@ -211,7 +243,7 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
         return EventDate(date(total // 12, total % 12 + 1, 1), Precision.MONTH)
     if kind == "rel_year":
         return EventDate(date(published.year - lexicon.RELATIVE_YEARS[g[0]], 1, 1), Precision.YEAR)
-    if kind in ("weekday", "km_weekday"):
+    if kind in ("weekday", "km_weekday", "whole_weekday"):
         target = lexicon.WEEKDAYS[g[1]]
         back = (published.weekday() - target) % 7
         if g[0].strip() in ("last", "កាលពី") and back == 0:

@@ -79,6 +79,8 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _ARABIC_ZWNJ = re.compile("(?<=[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff])\u200c")
 
 KHMER_CHARS = re.compile(f"[{_KHMER}]")
+# A character of any script written without spaces (Khmer, Han, Myanmar, Thai, ...).
+UNSPACED_CHARS = _UNSPACED_CHAR
 
 
 def fold_letters(pattern: str) -> str:
