@@ -2,7 +2,7 @@
 
 Plain functions of (engine, config, sender, now); no scheduler, no clock of their own.
 
-The life of a digest (DESIGN.md, "Delivery"):
+The life of a digest:
 
 1. *Claim*: when a subscriber's digest is due, one `digests` row is created for
    (subscriber, period) and every unclaimed promise of theirs moves into it, in one
