@@ -267,8 +267,12 @@ class Daemon:
             return
         outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
-            with contextlib.suppress(JobLookupError):  # immediate subscribers: send now
-                self.scheduler.modify_job("digests", next_run_time=datetime.now(UTC))
+            # Immediate subscribers: send once the burst has gone quiet (a later poll with
+            # more news moves this again; the quiet period restarts with it).
+            quiet = self.config.settings.immediate_quiet_period
+            when = datetime.now(UTC) + (quiet + timedelta(seconds=1) if quiet else timedelta(0))
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.modify_job("digests", next_run_time=when)
         if outcome.status == "gone":
             self._unschedule(name)
         elif outcome.next_poll_at is not None:

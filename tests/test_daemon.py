@@ -28,6 +28,7 @@ SETTINGS = """\
 min_interval: 1s
 default_interval: 2s
 max_interval: 10s
+immediate_quiet_period: 0s
 """
 
 

@@ -154,14 +154,14 @@ def test_types_in_words(type_: str, words: str) -> None:
     assert type_in_words(type_) == words
 
 
-def test_message_id_is_deterministic_per_subscriber_and_period(sample_digest: Digest) -> None:
+def test_message_id_is_unique_per_digest(sample_digest: Digest) -> None:
+    # Issue 14: an ID from (subscriber, period) alone came back for new content after the
+    # database was rebuilt, and clients that drop repeated IDs hid it. Delivery stores the
+    # ID at claim, so a resend of one digest keeps its ID (test_delivery).
     first = render_digest(sample_digest, sender=SENDER)["Message-ID"]
     again = render_digest(make_digest(activists_bail()), sender=SENDER)["Message-ID"]
-    other_period = render_digest(make_digest(period="2023-03-04"), sender=SENDER)["Message-ID"]
-    other_person = render_digest(make_digest(email="bo@example.org"), sender=SENDER)["Message-ID"]
-    assert first == again
+    assert first != again
     assert re.fullmatch(r"<digest-[0-9a-f]{24}@example\.org>", first)
-    assert len({first, other_period, other_person}) == 3
 
 
 def test_list_unsubscribe_with_one_click_post(sample_digest: Digest) -> None:
