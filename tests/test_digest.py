@@ -209,7 +209,7 @@ def test_grouped_by_case_newest_case_first_and_newest_first_within() -> None:
             body.index("Two activists released on bail"),
         ]
         assert order == sorted(order)
-        assert body.count("Kem Sokha treason case") == 1
+        assert body.count("Kem Sokha treason case") == 2  # once in the index, once as the heading
 
 
 def test_development_shows_type_date_summary_and_people(sample_digest: Digest) -> None:
@@ -361,3 +361,17 @@ def test_a_long_unsubscribe_url_stays_a_plain_header_on_the_wire(sample_digest: 
     raw = render_digest(digest, sender=SENDER).as_bytes()
     assert f"List-Unsubscribe: <{long_url}>\r\n".encode() in raw
     assert b"=?utf-8?" not in raw.split(b"\r\n\r\n", 1)[0].split(b"List-Unsubscribe:", 1)[1].split(b"\r\n")[0]
+
+
+def test_every_digest_opens_with_an_index(sample_digest: Digest) -> None:
+    # Issue 14: a first poll's backlog made a 15-page digest with no overview.
+    digest = make_digest(activists_bail())
+    message = reparse(render_digest(digest, sender=SENDER))
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "In this digest:" in text
+    index = text[text.index("In this digest:"):text.index("==")]
+    for d in digest.developments:
+        assert d.case_title in index
+    assert index.count("·") >= len(digest.developments)
+    assert "In this digest" in html and 'href="#case-1"' in html and 'id="case-1"' in html

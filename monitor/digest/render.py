@@ -150,6 +150,12 @@ class DevelopmentView:
     first: ReportView | None
     others: tuple[ReportView, ...]
 
+    @property
+    def index_line(self) -> str:
+        """One line for the digest's index: what, when, and a short summary."""
+        line = f"{self.type.capitalize()} · {self.date}" + (f": {self.summary}" if self.summary else "")
+        return line if len(line) <= 100 else line[:99].rstrip() + "…"
+
 
 @dataclass(frozen=True)
 class CaseView:
