@@ -38,7 +38,7 @@ from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.unsubscribe import UnsubscribeServer, start_server
 
-__all__ = ["Daemon", "build_context", "open_store", "promise_callback"]
+__all__ = ["NO_SUBSCRIBERS", "Daemon", "build_context", "open_store", "promise_callback"]
 
 log = logging.getLogger("monitor.daemon")
 
@@ -46,6 +46,11 @@ RELOAD_EVERY = 2.0  # seconds between looks at config/ and baseline/ mtimes
 DIGESTS_EVERY = 60.0  # seconds between looks at what digests are due
 MAINTENANCE_EVERY = timedelta(hours=1)
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 3, "misfire_grace_time": None}
+NO_SUBSCRIBERS = (
+    "no subscribers: developments are stored but no digest is sent; "
+    "add one with 'monitor subscribers add EMAIL'"
+)
 
 
 def open_store(config: Config) -> Engine:
@@ -108,7 +113,12 @@ class Daemon:
         self.config = config
         self.user_agent = user_agent
         self.reload_every = reload_every
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        # Every job guards itself against overlap (`_single`): a run that finds its job still
+        # running returns at once, so APScheduler's instance limit is never what stops one
+        # and a healthy start logs no "maximum number of running instances reached".
+        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+        self._busy: set[str] = set()
+        self._again: set[str] = set()
         self._stop = asyncio.Event()
         self._running: set[asyncio.Task[object]] = set()
         self._snapshot: dict[str, tuple[int, int]] = {}
@@ -137,16 +147,18 @@ class Daemon:
                 if feed.enabled:
                     await self._schedule(feed)
             self.scheduler.add_job(
-                self._tracked(self._maintenance), IntervalTrigger(seconds=MAINTENANCE_EVERY.total_seconds(), timezone=UTC),
-                id="maintenance", next_run_time=now + timedelta(seconds=30), max_instances=1, coalesce=True,
+                self._tracked(self._single("maintenance", self._maintenance)),
+                IntervalTrigger(seconds=MAINTENANCE_EVERY.total_seconds(), timezone=UTC),
+                id="maintenance", next_run_time=now + timedelta(seconds=30),
             )
             self.scheduler.add_job(
-                self._reload, IntervalTrigger(seconds=self.reload_every, timezone=UTC), id="reload",
-                max_instances=1, coalesce=True,
+                self._single("reload", self._reload), IntervalTrigger(seconds=self.reload_every, timezone=UTC),
+                id="reload",
             )
             self.scheduler.add_job(
-                self._tracked(self._send_digests), IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
-                id="digests", next_run_time=now + timedelta(seconds=5), max_instances=1, coalesce=True,
+                self._tracked(self._single("digests", self._send_digests, again=True)),
+                IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
+                id="digests", next_run_time=now + timedelta(seconds=5),
             )
             self._start_unsubscribe_endpoint()
             self.scheduler.start()
@@ -157,6 +169,8 @@ class Daemon:
                 # With no SMTP server, digests are .eml files in this folder.
                 mail=redact_url(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
             )
+            if not config.subscribers:
+                log_event(log, "daemon.no_subscribers", level=logging.WARNING, hint=NO_SUBSCRIBERS)
             await self._stop.wait()
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -203,6 +217,28 @@ class Daemon:
         run.__name__ = getattr(func, "__name__", "job")
         return run
 
+    def _single(self, key: str, func: Callable[..., object], *, again: bool = False) -> Callable[..., object]:
+        """One run of `key` at a time: a run asked for while one is in flight returns at
+        once (with `again`, the run in flight goes round once more instead)."""
+
+        async def run(*args: object) -> None:
+            if key in self._busy:
+                if again:
+                    self._again.add(key)
+                return
+            self._busy.add(key)
+            try:
+                while True:
+                    self._again.discard(key)
+                    await func(*args)  # type: ignore[misc]
+                    if key not in self._again or self._stop.is_set():
+                        break
+            finally:
+                self._busy.discard(key)
+
+        run.__name__ = getattr(func, "__name__", key)
+        return run
+
     # -- feeds ---------------------------------------------------------------------------
 
     async def _schedule(self, feed: FeedConfig) -> None:
@@ -215,9 +251,8 @@ class Daemon:
         now = datetime.now(UTC)
         first = max(state.next_poll_at or now, now)
         self.scheduler.add_job(
-            self._tracked(self._poll), IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1)), timezone=UTC),
-            args=[feed.name], id=f"feed:{feed.name}", name=feed.name, next_run_time=first,
-            max_instances=1, coalesce=True, misfire_grace_time=None, replace_existing=True,
+            self._tracked(self._single(f"feed:{feed.name}", self._poll)), IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1)), timezone=UTC),
+            args=[feed.name], id=f"feed:{feed.name}", name=feed.name, next_run_time=first, replace_existing=True,
         )
 
     async def _poll(self, name: str) -> None:
@@ -232,8 +267,12 @@ class Daemon:
             return
         outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
-            with contextlib.suppress(JobLookupError):  # immediate subscribers: send now
-                self.scheduler.modify_job("digests", next_run_time=datetime.now(UTC))
+            # Immediate subscribers: send once the burst has gone quiet (a later poll with
+            # more news moves this again; the quiet period restarts with it).
+            quiet = self.config.settings.immediate_quiet_period
+            when = datetime.now(UTC) + (quiet + timedelta(seconds=1) if quiet else timedelta(0))
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.modify_job("digests", next_run_time=when)
         if outcome.status == "gone":
             self._unschedule(name)
         elif outcome.next_poll_at is not None:

@@ -2,7 +2,7 @@
 
 Plain functions of (engine, config, sender, now); no scheduler, no clock of their own.
 
-The life of a digest (DESIGN.md, "Delivery"):
+The life of a digest:
 
 1. *Claim*: when a subscriber's digest is due, one `digests` row is created for
    (subscriber, period) and every unclaimed promise of theirs moves into it, in one
@@ -184,7 +184,7 @@ def _claim(engine: Engine, sender: str, subscriber: Subscriber, base: str, now: 
     """Claim `base`, or `base#2`, `base#3` ... when an earlier digest of that period exists."""
     for n in range(1, 100):
         period = base if n == 1 else f"{base}#{n}"
-        mid = message_id(subscriber.email, period, sender)
+        mid = message_id(sender)
         row = digests.claim_digest(engine, subscriber.email, period, mid, now, coverage=coverage)
         if row is not None:
             return row
@@ -194,10 +194,12 @@ def _claim(engine: Engine, sender: str, subscriber: Subscriber, base: str, now: 
 
 
 def claim_due(engine: Engine, sender: str, subscriber: Subscriber, pending: tuple[int, int],
-              now: datetime, force: bool = False) -> DigestRow | None:
+              now: datetime, force: bool = False, quiet: timedelta = timedelta(0)) -> DigestRow | None:
     """Claim `subscriber`'s digest if it is due at `now` (any pending row when `force`).
 
-    immediate: due when a development is pending (coverage rides along, never alone);
+    immediate: due when a development is pending and none has come for `quiet` (or the
+    oldest has waited five times that), so a burst is one mail; coverage rides along,
+    never alone;
     daily/weekly: due at subscriber_schedule.next_digest_at, set on first sight, then moved
     to the next slot after each due time, whether or not anything was pending.
     """
@@ -207,6 +209,10 @@ def claim_due(engine: Engine, sender: str, subscriber: Subscriber, pending: tupl
     if subscriber.frequency == "immediate":
         if not (developments or (force and has_work)):
             return None
+        if quiet and not force:
+            span = outbox.unclaimed_span(engine, subscriber.email)
+            if span is not None and now - span[1] < quiet and now - span[0] < 5 * quiet:
+                return None  # still in a burst: gather what comes next into the same mail
         dev_ids, entry_ids = outbox.unclaimed_items(engine, subscriber.email)
         if not dev_ids and not entry_ids:
             return None
@@ -261,7 +267,8 @@ def send_due(engine: Engine, config: Config, sender: Sender, now: datetime, *, f
             continue
         try:
             work += [(subscriber, row) for row in open_by_subscriber.get(key, [])]
-            claimed = claim_due(engine, audience.sender, subscriber, pending.get(key, (0, 0)), now, force)
+            claimed = claim_due(engine, audience.sender, subscriber, pending.get(key, (0, 0)), now, force,
+                                config.settings.immediate_quiet_period)
             if claimed is not None:
                 work.append((subscriber, claimed))
         except Exception as exc:  # one subscriber's bad schedule (say, a zone) stops only them

@@ -12,7 +12,7 @@ from typing import overload
 
 
 class Verdict(StrEnum):
-    """What an entry means for the people who follow a case (DESIGN.md, "Verdicts")."""
+    """What an entry means for the people who follow a case (README.md, the verdict table)."""
 
     NEW = "new"
     DUPLICATE = "duplicate"

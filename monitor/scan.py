@@ -1,7 +1,7 @@
 """`monitor scan`: replay feed files, folders of them, or URLs through match and diff.
 
-Sends nothing. Prints one JSON object per entry, oldest publication first (DESIGN.md, the
-contract). Each source that cannot be read gets one error line on stderr naming it; the
+Sends nothing. Prints one JSON object per entry, oldest publication first (README.md,
+"`monitor scan`: the contract"). Each source that cannot be read gets one error line on stderr naming it; the
 others are still scanned.
 """
 

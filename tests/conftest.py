@@ -18,6 +18,9 @@ Servers on 127.0.0.1, ephemeral ports:
 
 And `sample_digest`: the fixed sample digest of monitor/digest/sample.py.
 
+Every test runs in an empty working folder of its own (`isolated_cwd`), so a daemon run from
+the repository (its `data/` folder, its secret) never leaks into a test.
+
 Mark tests that take seconds with @pytest.mark.slow; `pytest -m "not slow" -n auto` runs the rest.
 """
 
@@ -36,6 +39,17 @@ from sqlalchemy import Engine
 from monitor.digest.sample import make_digest
 from monitor.model import Digest
 from monitor.store.db import open_engine, upgrade
+
+# --- the working folder -----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated_cwd(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test starts in a fresh empty folder: nothing depends on where pytest was run."""
+    folder = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(folder)
+    return folder
+
 
 # --- databases --------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ def test_subscribers_add_and_remove_keep_the_files_comments(site: Path) -> None:
 def test_subscribers_add_refuses_an_unknown_watchlist_and_a_duplicate(site: Path) -> None:
     before = (site / "config" / "subscribers.yaml").read_text()
     result = run(site, "subscribers", "add", "x@example.org", "--watchlist", "nowhere")
-    assert result.exit_code == 1 and "unknown watchlist 'nowhere'" in result.output
+    assert result.exit_code == 2 and "unknown watchlist 'nowhere'" in result.output
     assert (site / "config" / "subscribers.yaml").read_text() == before
     assert run(site, "subscribers", "add", "x@example.org").exit_code == 0
     assert run(site, "subscribers", "add", "X@example.org").exit_code == 2  # ConfigError: already subscribed

@@ -28,6 +28,7 @@ SETTINGS = """\
 min_interval: 1s
 default_interval: 2s
 max_interval: 10s
+immediate_quiet_period: 0s
 """
 
 
@@ -196,3 +197,23 @@ def test_daemon_reloads_survives_sigkill_and_stops_on_sigterm(daemon: Daemon, si
     assert sent == len(emls)
     assert unsent == 0
     assert "Traceback" not in daemon.text()
+
+
+@pytest.mark.timeout(60)
+def test_a_normal_start_logs_no_skipped_runs_and_names_missing_subscribers(daemon: Daemon, site: Site) -> None:
+    # Issue 14: APScheduler's "maximum number of running instances reached" at start made a
+    # healthy start look broken; a config with no subscribers said nothing.
+    (daemon.config / "feeds.yaml").write_text(feeds_yaml(site.server, "a", "b", "c", "slow"))
+    daemon.start()
+    daemon.wait_for(daemon.logged("digests.sent"), "the first digests")
+    time.sleep(4)  # a few reload rounds and second polls
+    assert "maximum number of running instances" not in daemon.text()
+    assert "no_subscribers" not in daemon.text()
+    assert daemon.proc is not None
+    daemon.proc.send_signal(signal.SIGTERM)
+    daemon.proc.wait(timeout=20)
+
+    (daemon.config / "subscribers.yaml").write_text("subscribers: []\n")
+    daemon.start()
+    daemon.wait_for(daemon.logged("daemon.no_subscribers"), "the no-subscribers warning")
+    assert "monitor subscribers add" in daemon.text()

@@ -40,7 +40,10 @@ def base_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     return load_config(REPO / "config", REPO / "baseline",
                        env={"MONITOR_DATA_DIR": str(data), "MONITOR_SECRET": "s" * 32,
                             "MONITOR_PUBLIC_URL": "https://monitor.example.org",
-                            "MONITOR_SENDER": "Case Monitor <monitor@example.org>"})
+                            "MONITOR_SENDER": "Case Monitor <monitor@example.org>",
+                            # Mail at once; test_an_immediate_burst_is_one_mail_after_a_quiet_period
+                            # covers the quiet period.
+                            "MONITOR_IMMEDIATE_QUIET_PERIOD": "0s"})
 
 
 def configured(config: Config, *subscribers: Subscriber) -> Config:
@@ -256,3 +259,29 @@ def test_coverage_rides_along_and_preview_writes_nothing(engine: Engine, base_co
     assert [r.title for r in digest.coverage] == ["Looking back"]
     assert "Looking back" in message.get_body(("plain",)).get_content()
     assert outbox.pending_counts(engine) == {"daily@example.org": (1, 1)}
+
+
+def test_an_immediate_burst_is_one_mail_after_a_quiet_period(
+    engine: Engine, base_config: Config, smtp_server: SmtpTestServer
+) -> None:
+    # Issue 14: a first poll's backlog sent an immediate subscriber 5 mails in a second.
+    config = configured(base_config, IMMEDIATE)
+    config = replace(config, settings=replace(config.settings, immediate_quiet_period=timedelta(minutes=2)))
+    develop(engine, config, story("a"), now=FRIDAY)
+    develop(engine, config, story("b", kind="appeal", day=date(2023, 3, 4),
+                                  summary="Kem Sokha appeals"), now=FRIDAY + timedelta(seconds=1))
+    assert delivery.send_due(engine, config, sender_for(smtp_server), FRIDAY + timedelta(seconds=2)).sent == []
+    develop(engine, config, story("c", kind="bail", day=date(2023, 3, 5),
+                                  summary="Kem Sokha bailed"), now=FRIDAY + timedelta(seconds=90))
+    assert delivery.send_due(engine, config, sender_for(smtp_server), FRIDAY + timedelta(seconds=150)).sent == []
+    report = delivery.send_due(engine, config, sender_for(smtp_server), FRIDAY + timedelta(seconds=211))
+    assert report.sent == ["now@example.org"]
+    (message,) = to(smtp_server, "now@example.org")
+    text = message.get_body(("plain",)).get_content()
+    assert all(word in text for word in ("sentenced", "appeals", "bailed"))
+    # A burst that never goes quiet is still sent after five quiet periods.
+    for i in range(6):
+        develop(engine, config, story(f"d{i}", kind="hearing", day=date(2023, 4, 1 + i), summary=f"hearing {i}"),
+                now=FRIDAY + timedelta(minutes=10 + 2 * i) - timedelta(seconds=30))
+    assert delivery.send_due(engine, config, sender_for(smtp_server),
+                             FRIDAY + timedelta(minutes=20, seconds=1)).sent == ["now@example.org"]

@@ -1,4 +1,4 @@
-"""Verdicts do not depend on the order feeds arrive in (DESIGN.md, "Verdicts").
+"""Verdicts do not depend on the order feeds arrive in (README.md, "What it does").
 
 The feeds of a labeled stream are polled one at a time, in several shuffled orders, as the
 daemon's per-feed jobs would take them; what the store holds afterwards must equal what

@@ -1,4 +1,4 @@
-"""`monitor scan`, run as a user runs it: the JSON-lines contract of DESIGN.md ("Verdicts").
+"""`monitor scan`, run as a user runs it: the JSON-lines contract of README.md ("`monitor scan`: the contract").
 
 Every test runs the real CLI in a subprocess on small RSS/Atom files written to tmp_path,
 with the shipped config/ and baseline/. State tests run on a SQLite file and, when

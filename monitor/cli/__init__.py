@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import click
 
-from monitor.cli import check, daemon, digest, scan, subscribers
+from monitor.cli import check, daemon, db, digest, scan, subscribers
 from monitor.cli._common import State
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version("case-monitor"), "-V", "--version", prog_name="monitor", message="%(prog)s %(version)s")
 @click.option("--config", "config_dir", type=click.Path(path_type=Path), default=Path("config"), show_default=True, help="Folder with settings.yaml, feeds.yaml, subscribers.yaml and watchlists/.")
 @click.option("--baseline", "baseline_dir", type=click.Path(path_type=Path), default=Path("baseline"), show_default=True, help="Folder with the known state: sources.yaml and cases/*.yaml.")
 @click.option("-v", "--verbose", count=True, help="More logging; tracebacks on errors.")
@@ -34,7 +36,7 @@ def cli(ctx: click.Context, config_dir: Path, baseline_dir: Path, verbose: int) 
 
 
 for _command in (check.config_group, scan.scan_command, daemon.run_command, daemon.poll_command,
-                 daemon.status_command, daemon.feeds_group, digest.digest_group, subscribers.subscribers_group):
+                 daemon.status_command, daemon.feeds_group, db.db_group, digest.digest_group, subscribers.subscribers_group):
     cli.add_command(_command)
 
 

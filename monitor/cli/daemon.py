@@ -11,7 +11,7 @@ import click
 
 from monitor import fetch, pipeline
 from monitor.cli._common import State, reports_errors, user_agent
-from monitor.daemon import Daemon, build_context, open_store
+from monitor.daemon import NO_SUBSCRIBERS, Daemon, build_context, open_store
 from monitor.errors import MonitorError
 from monitor.judge.order import publication_order, unique_entries
 from monitor.logs import setup_logging
@@ -37,11 +37,14 @@ def run_command(state: State) -> None:
 
 
 @click.command("poll")
-@click.option("--once", is_flag=True, required=True, help="Poll every enabled feed once, then exit.")
+@click.option("--once", is_flag=True, hidden=True, help="Accepted for compatibility: poll always polls once.")
 @click.pass_obj
 @reports_errors
 def poll_command(state: State, once: bool) -> None:
-    """Poll every enabled feed once (the daemon's code path), then print a summary."""
+    """Poll every enabled feed once (the daemon's code path), print a summary, exit.
+
+    To keep polling on each feed's schedule, run the daemon: `monitor run`.
+    """
     config = state.config
     engine = open_store(config)
     names = [f.name for f in config.feeds if f.enabled]
@@ -119,6 +122,8 @@ def status_command(state: State) -> None:
         f"total: {len(config.feeds)} feeds, {failing} failing, {disabled} disabled, "
         f"{sum(counts.values())} entries stored"
     )
+    if not config.subscribers:
+        click.echo(NO_SUBSCRIBERS)
 
 
 @click.group("feeds")

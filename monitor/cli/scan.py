@@ -25,7 +25,8 @@ from monitor.store.judgements import seed_baseline
 def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) -> None:
     """Judge the entries of feed FILES, folders of them, or URLs; print one JSON line each.
 
-    Sends nothing. Lines come oldest publication first; see DESIGN.md for the fields.
+    Sends nothing. Lines come oldest publication first; the fields are described in
+    README.md, section "`monitor scan`: the contract".
     """
     config = state.config
     engine = open_engine(state_url or "sqlite://")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from monitor.cli._common import State, open_database, reports_errors
-from monitor.config import add_subscriber, remove_subscriber
+from monitor.config import add_subscriber, parse_email, parse_time_of_day, parse_timezone, remove_subscriber
 from monitor.errors import MonitorError
 from monitor.model import Subscriber
 from monitor.store import outbox, shared, suppressions
@@ -13,7 +13,20 @@ from monitor.store import outbox, shared, suppressions
 
 @click.group("subscribers")
 def subscribers_group() -> None:
-    """List, add and remove subscribers (config/subscribers.yaml)."""
+    """List, add and remove subscribers (config/subscribers.yaml); lift a suppression."""
+
+
+def _checked(parse):
+    """A click callback: the config's own parser, its ValueError a bad argument (exit 2)."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        try:
+            return str(parse(value))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return callback
+
 
 @subscribers_group.command("list")
 @click.pass_obj
@@ -49,13 +62,13 @@ def subscribers_list(state: State) -> None:
         click.echo(f"{stop.email}  {stop.reason}  {stop.created_at:%Y-%m-%d %H:%M} UTC{detail}")
 
 @subscribers_group.command("add")
-@click.argument("email")
+@click.argument("email", callback=_checked(parse_email))
 @click.option("--name", default="", help="Display name.")
 @click.option("--watchlist", "watchlists", multiple=True, help="Watchlist to follow (repeat; default all).")
 @click.option("--case", "cases", multiple=True, help="Case id to follow (repeat; default all of the watchlists).")
 @click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), default="daily", show_default=True)
-@click.option("--at", "at", default="07:00", show_default=True, help="Local time of the digest, HH:MM.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Phnom_Penh.")
+@click.option("--at", "at", default="07:00", show_default=True, callback=_checked(parse_time_of_day), help="Local time of the digest, HH:MM.")
+@click.option("--timezone", default="UTC", show_default=True, callback=_checked(parse_timezone), help="IANA time zone, e.g. Asia/Phnom_Penh.")
 @click.option("--coverage/--no-coverage", default=False, help="Also list known/mention entries.")
 @click.pass_obj
 @reports_errors
@@ -66,10 +79,12 @@ def subscribers_add(state: State, email: str, name: str, watchlists: tuple[str, 
     known_lists = {w.name for w in config.watchlists}
     for name_ in watchlists:
         if name_ not in known_lists:
-            raise MonitorError(f"unknown watchlist '{name_}'", hint=f"watchlists: {', '.join(sorted(known_lists))}")
+            raise click.BadParameter(f"unknown watchlist '{name_}' (watchlists: {', '.join(sorted(known_lists))})",
+                                     param_hint="'--watchlist'")
     for case_id in cases:
         if case_id not in config.cases:
-            raise MonitorError(f"unknown case '{case_id}'", hint=f"cases: {', '.join(sorted(config.cases))}")
+            raise click.BadParameter(f"unknown case '{case_id}' (cases: {', '.join(sorted(config.cases))})",
+                                     param_hint="'--case'")
     subscriber = Subscriber(email=email.strip(), name=name, watchlists=watchlists, cases=cases,
                             frequency=frequency, at=at, timezone=timezone, coverage=coverage)
     add_subscriber(config.config_dir / "subscribers.yaml", subscriber)
@@ -97,3 +112,23 @@ def subscribers_remove(state: State, email: str) -> None:
     finally:
         engine.dispose()
     click.echo(f"removed {removed.email}" + (f"; {dropped} unsent item(s) dropped" if dropped else ""))
+
+
+@subscribers_group.command("unsuppress")
+@click.argument("email")
+@click.pass_obj
+@reports_errors
+def subscribers_unsuppress(state: State, email: str) -> None:
+    """Take EMAIL off the suppression list (after an unsubscribe or a bounce), so mail
+    reaches them again if config/subscribers.yaml lists them."""
+    config = state.config
+    engine = open_database(config)
+    try:
+        lifted = suppressions.unsuppress(engine, email)
+    finally:
+        engine.dispose()
+    if not lifted:
+        raise MonitorError(f"'{email}' is not on the suppression list", hint="see 'monitor subscribers list'")
+    listed = any(shared.subscriber_key(s.email) == shared.subscriber_key(email) for s in config.subscribers)
+    click.echo(f"unsuppressed {email}" + ("" if listed else "; not in subscribers.yaml: add them with "
+                                          "'monitor subscribers add'"))

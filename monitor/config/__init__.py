@@ -5,7 +5,7 @@ from .feeds import NO_LANGUAGE_PACK, FeedConfig, language_warnings
 from .loader import Config, load_config
 from .settings import SETTINGS, Setting, Settings, ensure_secret, load_settings
 from .subscribers_file import add_subscriber, remove_subscriber
-from .values import primary_language
+from .values import parse_email, parse_time_of_day, parse_timezone, primary_language
 from .watchlists import Watchlist
 
 __all__ = [
@@ -21,6 +21,9 @@ __all__ = [
     "language_warnings",
     "load_config",
     "load_settings",
+    "parse_email",
+    "parse_time_of_day",
+    "parse_timezone",
     "primary_language",
     "remove_subscriber",
 ]

@@ -129,6 +129,13 @@ class Setting:
         return None if self.default is None else self.parse(self.default)
 
 
+def _quiet_period(value: object) -> timedelta:
+    """An interval, or 0 / '0s' / 'off' for none."""
+    if value in (0, "0", "0s", "off", False):
+        return timedelta(0)
+    return parse_interval(value)
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "data_dir",
@@ -202,6 +209,14 @@ SETTINGS: tuple[Setting, ...] = (
         "24h",
         "Longest poll interval a feed may ask for (and longest backoff).",
         parse_interval,
+    ),
+    Setting(
+        "immediate_quiet_period",
+        "interval",
+        "2m",
+        "An immediate subscriber's mail waits until no new development has come for this long "
+        "(at most five times as long in all), so a burst is one mail; 0s: send at once.",
+        _quiet_period,
     ),
     Setting(
         "max_entry_age_days",
@@ -278,6 +293,7 @@ class Settings:
     default_interval: timedelta = _DEFAULTS["default_interval"]
     min_interval: timedelta = _DEFAULTS["min_interval"]
     max_interval: timedelta = _DEFAULTS["max_interval"]
+    immediate_quiet_period: timedelta = _DEFAULTS["immediate_quiet_period"]
     max_entry_age_days: int | None = _DEFAULTS["max_entry_age_days"]
     retention_days: int = _DEFAULTS["retention_days"]
     http_host: str = _DEFAULTS["http_host"]

@@ -7,8 +7,8 @@ and a link is only rendered as a link when it is http(s).
 
 from __future__ import annotations
 
-import hashlib
 import re
+import secrets
 import textwrap
 import unicodedata
 from dataclasses import dataclass
@@ -149,6 +149,12 @@ class DevelopmentView:
     people: tuple[str, ...]
     first: ReportView | None
     others: tuple[ReportView, ...]
+
+    @property
+    def index_line(self) -> str:
+        """One line for the digest's index: what, when, and a short summary."""
+        line = f"{self.type.capitalize()} · {self.date}" + (f": {self.summary}" if self.summary else "")
+        return line if len(line) <= 100 else line[:99].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -336,9 +342,10 @@ def _period_label(period: str) -> str:
     return f"Digest {clean_line(period)}"
 
 
-def message_id(email: str, period: str, sender: str) -> str:
-    """The same (subscriber, period) always gets the same Message-ID: a resend is a duplicate."""
-    digest = hashlib.sha256(f"{email.strip().lower()}|{period}".encode()).hexdigest()[:24]
+def message_id(sender: str) -> str:
+    """A new Message-ID, unique per digest: a rebuilt database never reuses one for new
+    content. Delivery stores it at claim, so a resend of that digest keeps it."""
+    digest = secrets.token_hex(12)
     _, sender_address = parseaddr(sender)
     domain = sender_address.rpartition("@")[2] if "@" in sender_address else ""
     domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "localhost"
@@ -417,7 +424,7 @@ def render_digest(
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     message["Date"] = format_datetime(stamp)
-    message["Message-ID"] = message_id(subscriber.email, digest.period, sender)
+    message["Message-ID"] = message_id(sender)
     message["Auto-Submitted"] = "auto-generated"
     header_url = safe_href(list_unsubscribe_post_url) or unsubscribe_href
     if header_url:

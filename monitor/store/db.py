@@ -66,11 +66,32 @@ def upgrade(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate database {redact_url(str(engine.url))}: {exc}") from exc
+        raise StoreError(
+            f"cannot migrate database {redact_url(str(engine.url))}: {exc}",
+            hint="check that the database URL is this monitor's database; 'monitor db current' shows its revision",
+        ) from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database never migrated."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read database {redact_url(str(engine.url))}: {exc}", hint="check MONITOR_DATABASE_URL") from exc
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """Every migration, oldest first: (revision, the one it follows, its message)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return [(s.revision, s.down_revision if isinstance(s.down_revision, str) or s.down_revision is None
+             else ",".join(s.down_revision), s.doc or "") for s in reversed(list(scripts.walk_revisions()))]
 
 
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+    return current_revision(engine) == head_revision()
 

@@ -96,6 +96,17 @@ def pending_counts(target: Connection | Engine) -> dict[str, tuple[int, int]]:
         return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
 
 
+def unclaimed_span(target: Connection | Engine, email: str) -> tuple[datetime, datetime] | None:
+    """When the oldest and the newest development still waiting for `email` were promised."""
+    with begin(target) as conn:
+        row = conn.execute(
+            select(func.min(outbox.c.promised_at), func.max(outbox.c.promised_at)).where(
+                outbox.c.subscriber == subscriber_key(email), outbox.c.sent.is_(False),
+                outbox.c.digest_id.is_(None), outbox.c.development_id.is_not(None))
+        ).one()
+        return None if row[0] is None else (utc(row[0]), utc(row[1]))
+
+
 def unclaimed_items(target: Connection | Engine, email: str) -> tuple[list[int], list[int]]:
     """The development ids and coverage entry ids promised to `email`, not yet in a digest."""
     with begin(target) as conn:
