@@ -30,6 +30,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from monitor.errors import MonitorError
+from monitor.judge import lexicon
 from monitor.judge.classify import Candidate, Classifier
 from monitor.judge.cues import read_sentence, sentences
 from monitor.judge.dates import find_dates, period_end
@@ -353,14 +354,13 @@ class Drafter:
             for m in _NAME.finditer(raw):
                 name = " ".join(m.group(0).split())
                 folded = normalize(name)
+                if any(word in lexicon.MONTHS or word in lexicon.WEEKDAYS for word in folded.split()):
+                    continue  # "In November", "On Friday": a date, not a name
                 if any(alias in folded or folded in alias for alias in self._aliases):
                     continue
-                if m.start() == 0 or raw[:m.start()].rstrip().endswith((".", "\n")):
-                    # A sentence's first word is capitalised anyway: keep the rest of the run.
-                    parts = name.split()[1:]
-                    if len(parts) < 2:
-                        continue
-                    name = " ".join(parts)
+                if not raw[:m.start()].strip() and len(name.split()) > 2:
+                    # A sentence's first word is capitalised anyway ("Lawyer Sok Dara said").
+                    name = " ".join(name.split()[1:])
                 found[name] += 1
         return found
 
@@ -507,11 +507,11 @@ def write_draft(draft: Draft, out: Path, cases: Mapping[str, Case]) -> list[Path
 
     for case_id, events in sorted(draft.events.items()):
         case = cases.get(case_id)
-        doc = CommentedMap()
-        doc["id"] = case_id
-        doc["title"] = case.title if case else case_id
-        doc["subjects"] = list(case.subjects) if case else []
-        doc["status"] = ""
+        tree = CommentedMap()
+        tree["id"] = case_id
+        tree["title"] = case.title if case else case_id
+        tree["subjects"] = list(case.subjects) if case else []
+        tree["status"] = ""
         seq = CommentedSeq()
         for i, event in enumerate(events):
             item = CommentedMap()
@@ -525,11 +525,11 @@ def write_draft(draft: Draft, out: Path, cases: Mapping[str, Case]) -> list[Path
             seq.yaml_set_comment_before_after_key(
                 i, before=f'{event.evidence_source}: "{_comment(event.evidence)}"', indent=2
             )
-        doc["events"] = seq
-        doc.yaml_set_start_comment("Drafted: each event's comment is the sentence it was read from. Write the status.")
+        tree["events"] = seq
+        tree.yaml_set_start_comment("Drafted: each event's comment is the sentence it was read from. Write the status.")
         path = out / "cases" / f"{case_id}.yaml"
         with path.open("w", encoding="utf-8") as fh:
-            yaml.dump(doc, fh)
+            yaml.dump(tree, fh)
         written.append(path)
 
     names = CommentedMap()
