@@ -88,8 +88,12 @@ class Classifier:
             for person in (event.subjects or case.subjects)
         )
 
-    def classify(self, match: MatchResult, published: date) -> Reading:
-        """Every development candidate in the entry, most important first, and its tone."""
+    def classify(self, match: MatchResult, published: date, *, max_sentences: int | None = MAX_SENTENCES) -> Reading:
+        """Every development candidate in the entry, most important first, and its tone.
+
+        A feed entry is read to its eighth body sentence; `max_sentences=None` reads a whole
+        document (a baseline draft), where most events are background and are kept as such.
+        """
         reading = Reading()
         if not match.people:
             return reading
@@ -99,7 +103,7 @@ class Classifier:
         if not match.fields[body_field]:
             body_field = "summary" if summary else "content"
         body = match.fields[body_field]
-        body_sentences = sentences(body)[:MAX_SENTENCES] if body else []
+        body_sentences = sentences(body)[:max_sentences] if body else []
         lead_people = self._people_in(match, body_field, *body_sentences[0]) if body_sentences else ()
         title = match.fields["title"]
         title_people = self._people_in(match, "title", 0, len(title))
