@@ -88,9 +88,28 @@ DEVELOPMENT_TYPE_TABLE: tuple[DevelopmentType, ...] = (
     DevelopmentType("exile", family="movement", words="went into exile"),
     DevelopmentType("return", family="movement", words="returned"),
 )
-DEVELOPMENT_TYPES: tuple[str, ...] = tuple(t.id for t in DEVELOPMENT_TYPE_TABLE)
+# In precedence order; a watchlist's own types join them (register_type), so these three
+# are the live vocabulary, never rebound.
+DEVELOPMENT_TYPES: list[str] = [t.id for t in DEVELOPMENT_TYPE_TABLE]
 TYPE_FAMILY: dict[str, str] = {t.id: t.family for t in DEVELOPMENT_TYPE_TABLE}
 TYPE_WORDS: dict[str, str] = {t.id: t.words for t in DEVELOPMENT_TYPE_TABLE}
+BUILT_IN_TYPES: frozenset[str] = frozenset(t.id for t in DEVELOPMENT_TYPE_TABLE)
+
+
+def register_type(development_type: DevelopmentType, after: str | None = None) -> None:
+    """Add a type a watchlist declares, ranked right after `after` (else last); a type
+    already registered keeps its place, so reading a config twice changes nothing."""
+    if development_type.id in TYPE_FAMILY:
+        return
+    index = DEVELOPMENT_TYPES.index(after) + 1 if after in DEVELOPMENT_TYPES else len(DEVELOPMENT_TYPES)
+    DEVELOPMENT_TYPES.insert(index, development_type.id)
+    TYPE_FAMILY[development_type.id] = development_type.family
+    TYPE_WORDS[development_type.id] = development_type.words
+
+
+def precedence(type_id: str) -> int:
+    """A type's rank when one sentence names several: the later stage of a case wins."""
+    return DEVELOPMENT_TYPES.index(type_id) if type_id in TYPE_FAMILY else len(DEVELOPMENT_TYPES)
 
 # How many of a case's last known events a digest shows before a development, for context.
 CONTEXT_EVENTS = 3

@@ -122,3 +122,62 @@ def test_a_bad_pack_is_refused_with_its_file_and_line(folders: tuple[Path, Path]
     check = monitor(config, baseline, "config", "check")
     assert check.returncode == 2
     assert f"id.yaml:{line}" in check.stderr and reason in check.stderr, check.stderr
+
+
+ASSET_FREEZE_WATCHLIST = WATCHLIST.replace("subjects:\n", """types:
+  - id: asset_freeze
+    words: assets frozen
+    family: ban
+    after: ban
+subjects:
+""", 1)
+
+ENGLISH_WORDS = """\
+language: en
+spacing: words
+types:
+  asset_freeze: [froze the assets of, assets frozen, assets were frozen]
+"""
+
+FREEZE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Wire</title><language>en</language>
+<item><guid>https://wire.example/1</guid><title>Court froze the assets of Jane Doe on Monday</title>
+<link>https://wire.example/1</link><pubDate>Thu, 02 May 2024 09:00:00 +0000</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_a_watchlist_adds_its_own_type_and_a_pack_gives_its_words(folders: tuple[Path, Path]) -> None:
+    config, baseline = folders
+    (config / "watchlists" / "example.yaml").write_text(ASSET_FREEZE_WATCHLIST, encoding="utf-8")
+    (config / "languages").mkdir()
+    # A pack for a shipped language adds to it: English keeps all its own words.
+    (config / "languages" / "en.yaml").write_text(ENGLISH_WORDS, encoding="utf-8")
+    feed = config.parent / "wire.xml"
+    feed.write_text(FREEZE_FEED.replace("</channel>", """<item><guid>https://wire.example/2</guid>
+<title>Jane Doe arrested at her home</title><link>https://wire.example/2</link>
+<pubDate>Fri, 03 May 2024 09:00:00 +0000</pubDate></item></channel>"""), encoding="utf-8")
+    run = monitor(config, baseline, "scan", str(feed))
+    freeze, arrest = [json.loads(line) for line in run.stdout.splitlines()]
+    assert freeze["verdict"] == "new"
+    assert freeze["development"] == {"case": "doe-case", "type": "asset_freeze", "date": "2024-04-29"}
+    assert (arrest["verdict"], arrest["development"]["type"]) == ("new", "arrest")
+    # The baseline may use the watchlist's type too.
+    (baseline / "cases" / "doe-case.yaml").write_text(
+        "id: doe-case\ntitle: Jane Doe's case\nsubjects: [Jane Doe]\nevents:\n"
+        "  - {date: 2024-04-29, type: asset_freeze, summary: Her assets were frozen.}\n", encoding="utf-8")
+    run = monitor(config, baseline, "scan", str(feed))
+    assert json.loads(run.stdout.splitlines()[0])["verdict"] == "known"
+
+
+@pytest.mark.parametrize(("declared", "reason"), [
+    ("  - {id: arrest, words: arrested again}\n", "already a development type"),
+    ("  - {id: asset_freeze, words: assets frozen, after: bann}\n", "did you mean 'ban'"),
+])
+def test_a_watchlist_type_that_cannot_be_is_refused_with_its_line(folders: tuple[Path, Path], declared: str, reason: str) -> None:
+    config, baseline = folders
+    (config / "watchlists" / "example.yaml").write_text(WATCHLIST.replace("subjects:\n", "types:\n" + declared + "subjects:\n", 1),
+                                                        encoding="utf-8")
+    check = monitor(config, baseline, "config", "check")
+    assert check.returncode == 2
+    assert "example.yaml:3" in check.stderr and reason in check.stderr, check.stderr

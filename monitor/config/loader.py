@@ -19,6 +19,7 @@ from .watchlists import (
     Watchlist,
     build_watchlists,
     read_watchlists,
+    register_watchlist_types,
     suggest,
     with_cases,
 )
@@ -66,6 +67,7 @@ def load_config(
         documents, found = read_watchlists(config_dir / WATCHLISTS_FOLDER)
         problems += found
         complete = not found
+        problems += register_watchlist_types(documents)
         watchlists, found = build_watchlists(documents, complete)
         problems += found
     subjects = tuple(s for w in watchlists for s in w.subjects)

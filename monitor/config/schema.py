@@ -86,9 +86,17 @@ class CaseIn(Strict):
     keywords: list[Text] = []
 
 
+class TypeIn(Strict):
+    id: Identifier
+    words: Text  # what a digest says: "assets frozen"
+    family: Identifier | None = None  # the types it folds with; default: its own
+    after: Identifier | None = None  # ranked right after this type; default: last
+
+
 class WatchlistFile(Strict):
     name: Text | None = None
     description: str = ""
+    types: list[TypeIn] = []
     subjects: list[SubjectIn] = []
     cases: list[CaseIn] = []
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from monitor.errors import Problem
-from monitor.model import Case, Subject
+from monitor.model import BUILT_IN_TYPES, DEVELOPMENT_TYPES, Case, DevelopmentType, Subject, register_type
 
 from .schema import Document, WatchlistFile, read_document
 from .values import did_you_mean
@@ -193,3 +193,22 @@ def _aliases(name: str, aliases: Iterable[str]) -> tuple[str, ...]:
 def with_cases(watchlist: Watchlist, cases: dict[str, Case]) -> Watchlist:
     """The watchlist with its cases replaced by their merged (baseline) versions."""
     return replace(watchlist, cases=tuple(cases[c.id] for c in watchlist.cases))
+
+
+def register_watchlist_types(documents: list[Document[WatchlistFile]]) -> list[Problem]:
+    """Join each watchlist's own development types to the vocabulary, before the baseline
+    (which may use them) is read. A type may not redefine a built-in one."""
+    problems: list[Problem] = []
+    for doc in documents:
+        for i, declared in enumerate(doc.model.types):
+            if declared.id in BUILT_IN_TYPES:
+                problems.append(doc.problem(("types", i, "id"), f"'{declared.id}' is already a development type"))
+                continue
+            if declared.after is not None and declared.after not in DEVELOPMENT_TYPES:
+                problems.append(doc.problem(
+                    ("types", i, "after"),
+                    f"unknown development type '{declared.after}'{did_you_mean(declared.after, DEVELOPMENT_TYPES)}",
+                ))
+                continue
+            register_type(DevelopmentType(declared.id, declared.family or declared.id, declared.words), declared.after)
+    return problems

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from monitor.judge.cues import (
-    PRECEDENCE,
     asks,
     assign_dates,
     is_discussion,
@@ -26,7 +25,7 @@ from monitor.judge.cues import (
 )
 from monitor.judge.dates import DateMention, find_dates, period_end
 from monitor.judge.match import MatchResult
-from monitor.model import Case, Development, EventDate, Precision, Subject
+from monitor.model import Case, Development, EventDate, Precision, Subject, precedence
 
 # Sentences after this many in summary+content are background far more often than news.
 MAX_SENTENCES = 8
@@ -55,7 +54,7 @@ class Candidate:
             int(self.development.background),
             field_rank,
             self.sentence,
-            PRECEDENCE.get(self.development.type, 99),
+            precedence(self.development.type),
         )
 
 

@@ -16,7 +16,7 @@ import ahocorasick
 from monitor.judge import lexicon
 from monitor.judge.dates import DateMention
 from monitor.judge.textnorm import UNSPACED_CHARS, normalize
-from monitor.model import DEVELOPMENT_TYPES
+from monitor.model import precedence
 
 _SENTENCE_END = re.compile(
     r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
@@ -29,7 +29,6 @@ _EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
 _TITLE_BREAK = re.compile(r"[,;:\u2014|៖،؛၊]|\s-\s")
 _DATE_REACH = 90  # characters: a date further from every event word dates none of them
 _CLAUSE_BREAK = re.compile(r"[,;:()\u2014،؛]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
-PRECEDENCE = {t: i for i, t in enumerate(DEVELOPMENT_TYPES)}
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
 _KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
 _RECALL_WINDOW = 100  # "five years since Kem Sokha, president of the CNRP, was arrested"
@@ -296,7 +295,7 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
     # are its minority part, never the development a digest should state.
     if any(h.type == "conviction" for h in raw):
         raw = [h for h in raw if h.type != "acquittal"]
-    raw.sort(key=lambda h: (-(h.end - h.start), PRECEDENCE.get(h.type, 99)))
+    raw.sort(key=lambda h: (-(h.end - h.start), precedence(h.type)))
     kept: list[Hit] = []
     for hit in raw:
         if not any(hit.start < k.end and k.start < hit.end for k in kept):

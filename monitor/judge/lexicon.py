@@ -132,10 +132,27 @@ def load_packs(folders: Iterable[Path] = (PACKS,)) -> dict[str, LanguagePack]:
             pack, found = read_pack(path)
             problems += found
             if pack is not None:
-                packs[pack.code] = pack
+                packs[pack.code] = _merge(packs[pack.code], pack) if pack.code in packs else pack
     if problems:
         raise ConfigError(problems)
     return packs
+
+
+def _merge(base: LanguagePack, extra: LanguagePack) -> LanguagePack:
+    """A user's pack for a shipped language adds its words to the shipped ones."""
+    merged = LanguagePack(code=base.code, name=base.name, spacing=base.spacing, file=f"{base.file} + {extra.file}")
+    for type_ in {*base.types, *extra.types}:
+        merged.types[type_] = [*base.types.get(type_, ()), *extra.types.get(type_, ())]
+    for kind in {*base.cues, *extra.cues}:
+        merged.cues[kind] = [*base.cues.get(kind, ()), *extra.cues.get(kind, ())]
+    for group in ("types", "cues"):
+        mine, theirs = base.phrases.get(group, {}), extra.phrases.get(group, {})
+        merged.phrases[group] = {k: [*mine.get(k, ()), *theirs.get(k, ())] for k in {*mine, *theirs}}
+    merged.dates = {**base.dates}
+    for key, value in extra.dates.items():
+        merged.dates[key] = ({**base.dates.get(key, {}), **value} if isinstance(value, dict)
+                             else [*base.dates.get(key, ()), *value])
+    return merged
 
 
 def _merged(packs: Iterable[LanguagePack], spacing: str) -> list[LanguagePack]:
@@ -166,7 +183,7 @@ RELATIVE_WEEKS: dict[str, int] = {}  # phrase -> weeks before publication
 FUTURE_DAYS: dict[str, int] = {}
 RELATIVE_MONTHS: dict[str, int] = {}
 RELATIVE_YEARS: dict[str, int] = {}
-_INSTALLED: tuple[Path, ...] | None = None
+_INSTALLED: tuple[object, ...] | None = None
 _ON_INSTALL: list[Callable[[], None]] = []
 
 
@@ -226,10 +243,14 @@ def install(folders: Iterable[Path] = ()) -> None:
     recompile every reader with them. A bad pack raises ConfigError naming file and line."""
     global _INSTALLED
     wanted = tuple(Path(f) for f in folders if Path(f).is_dir())
-    if wanted == _INSTALLED:
+    # The packs as they are on disk now, and the types they may name: an edit or a
+    # watchlist's new type is read again, an unchanged set is not compiled twice.
+    key = (tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for f in wanted for p in sorted(f.glob("*.yaml"))),
+           tuple(DEVELOPMENT_TYPES))
+    if key == _INSTALLED:
         return
     _build(load_packs((PACKS, *wanted)))
-    _INSTALLED = wanted
+    _INSTALLED = key
     for compile_ in _ON_INSTALL:
         compile_()
 
