@@ -181,10 +181,11 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
-            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start and (
-                when.value.value > published or when.value.precision is not Precision.DAY
-            ):
-                when = None  # "trial set for 3 June": the day named is the trial's; the setting is news
+            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start:
+                # "trial set for 3 June", "to open on 6 February": the day named after the
+                # scheduling word is the trial's (a year-less one may even read as past);
+                # the setting is the news, told on the day of publication.
+                when = None
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
                 continue
