@@ -42,6 +42,20 @@ _ORD = r"(?:st|nd|rd|th)?"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 
+def _ago_patterns() -> list[re.Pattern[str]]:
+    """Each pack's "{n} {unit} ago" templates ("hace {n} {unit}", "{n} {unit} назад",
+    "{n}{unit}前"), with the number words and unit words of every pack."""
+    numbers = _alternation(lexicon.NUMBERS) or r"(?!x)x"
+    units = _alternation(lexicon.AGO_UNITS) or r"(?!x)x"
+    out = []
+    for spacing, template in lexicon.AGO_TEMPLATES:
+        body = re.escape(template).replace(r"\{n\}", rf"(\d{{1,3}}|{numbers})").replace(r"\{unit\}", rf"({units})")
+        if spacing == "none":
+            body = body.replace("\\ ", r"\s?")
+        out.append(re.compile(rf"(?<!\w){body}(?!\w)" if spacing == "words" else rf"(?<!\d){body}"))
+    return out
+
+
 @lexicon.on_install
 def _compile() -> None:
     """Compile the date patterns with the month and weekday names of the installed packs."""
@@ -79,6 +93,7 @@ def _compile() -> None:
         ("d_m", re.compile(rf"\b(\d{{1,2}}){_ORD} (?:of |de )?({_LATIN_MONTHS})\b")),
         ("ago", re.compile(rf"\b{_NUMBER} (day|week|month|year)s? ago\b")),
         ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
+        *(("pack_ago", pattern) for pattern in _ago_patterns()),
         ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
         ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
         ("rel_day", re.compile(r"\b(" + _alternation(lexicon.SPACED_RELATIVE_DAYS) + r")\b")),
@@ -132,8 +147,8 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
                 continue  # "every 10 July" names no one day
             if any(k == "ago" and 0 <= start - e <= 4 for k, e in ago_ends):
                 continue  # "four years ago on Thursday": the weekday belongs to the "ago"
-            if kind in ("ago", "km_ago"):
-                ago_ends.append((kind, end))
+            if kind in ("ago", "km_ago", "pack_ago"):
+                ago_ends.append(("ago", end))
             value = _resolve(kind, m.groups(), published)
             if value is None:
                 continue
@@ -217,9 +232,9 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
         return _without_year(months[g[0]], int(g[1]), published)
     if kind in ("m_y", "km_m_y"):
         return EventDate(date(int(g[1]), months[g[0]], 1), Precision.MONTH)
-    if kind in ("ago", "km_ago"):
-        count = _NUMBER_WORDS.get(g[0]) or int(g[0])
-        unit = {"ថ្ងៃ": "day", "សប្តាហ៍": "week", "ខែ": "month", "ឆ្នាំ": "year"}.get(g[1], g[1])
+    if kind in ("ago", "km_ago", "pack_ago"):
+        count = _NUMBER_WORDS.get(g[0]) or lexicon.NUMBERS.get(g[0]) or int(g[0])
+        unit = {"ថ្ងៃ": "day", "សប្តាហ៍": "week", "ខែ": "month", "ឆ្នាំ": "year"}.get(g[1]) or lexicon.AGO_UNITS.get(g[1], g[1])
         if unit == "day":
             return EventDate(published - timedelta(days=count))
         if unit == "week":

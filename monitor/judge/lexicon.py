@@ -28,7 +28,9 @@ PACKS = Path(__file__).resolve().parent.parent / "languages"
 # Cue lists every pack may give (each a list of phrases or {re: ...} entries).
 CUE_KEYS = ("not_events", "negations", "appeals", "denials", "recap", "neutral", "imperatives",
             "speech", "look_back_titles", "discussion_titles")
-DATE_KEYS = ("months", "weekdays", "days_before", "weeks", "days_after", "months_before", "years_before")
+DATE_KEYS = ("months", "weekdays", "days_before", "weeks", "days_after", "months_before", "years_before",
+             "numbers", "units", "ago")
+UNITS = ("day", "week", "month", "year")
 TOP_KEYS = frozenset({"language", "name", "spacing", "types", "dates", *CUE_KEYS})
 SPACINGS = ("words", "none")
 
@@ -118,7 +120,13 @@ def read_pack(path: Path, types: Iterable[str] = DEVELOPMENT_TYPES) -> tuple[Lan
     for key in dates:
         if key not in DATE_KEYS:
             problems.append(Problem(file, _line(dates, key), f"dates.{key}", f"unknown key (allowed: {', '.join(DATE_KEYS)})"))
-    pack.dates = {k: ({normalize(str(w)): int(n) for w, n in v.items()} if isinstance(v, Mapping)
+    for word, unit in (dates.get("units") or {}).items():
+        if unit not in UNITS:
+            problems.append(Problem(file, _line(dates["units"], word), f"dates.units.{word}", f"expected one of {', '.join(UNITS)}"))
+    for i, template in enumerate(dates.get("ago") or ()):
+        if "{n}" not in str(template) or "{unit}" not in str(template):
+            problems.append(Problem(file, _line(dates["ago"], i), f"dates.ago[{i}]", "a template with {n} and {unit}, e.g. '{n} {unit} ago'"))
+    pack.dates = {k: ({normalize(str(w)): (str(n) if k == "units" else int(n)) for w, n in v.items()} if isinstance(v, Mapping)
                       else [normalize(str(w)) for w in v]) for k, v in dates.items() if k in DATE_KEYS}
     return (None if problems else pack), problems
 
@@ -183,6 +191,9 @@ RELATIVE_WEEKS: dict[str, int] = {}  # phrase -> weeks before publication
 FUTURE_DAYS: dict[str, int] = {}
 RELATIVE_MONTHS: dict[str, int] = {}
 RELATIVE_YEARS: dict[str, int] = {}
+NUMBERS: dict[str, int] = {}  # number words of every pack -> value ("three", "три", "üç")
+AGO_UNITS: dict[str, str] = {}  # unit words -> day | week | month | year
+AGO_TEMPLATES: list[tuple[str, str]] = []  # (spacing, "{n} {unit} ago") of every pack
 _INSTALLED: tuple[object, ...] | None = None
 _ON_INSTALL: list[Callable[[], None]] = []
 
@@ -220,6 +231,13 @@ def _build(packs: dict[str, LanguagePack]) -> None:
     for pack in UNSPACED:
         for type_, phrases in pack.phrases.get("types", {}).items():
             UNSPACED_TYPES[type_] = UNSPACED_TYPES.get(type_, ()) + tuple(phrases)
+    NUMBERS.clear()
+    AGO_UNITS.clear()
+    AGO_TEMPLATES.clear()
+    for pack in packs.values():
+        NUMBERS.update(pack.dates.get("numbers", {}))
+        AGO_UNITS.update(pack.dates.get("units", {}))
+        AGO_TEMPLATES.extend((pack.spacing, t) for t in pack.dates.get("ago", ()))
     for table, key, spacing in (
         (MONTHS, "months", None), (SPACED_MONTHS, "months", "words"), (UNSPACED_MONTHS, "months", "none"),
         (WEEKDAYS, "weekdays", None), (SPACED_WEEKDAYS, "weekdays", "words"), (UNSPACED_WEEKDAYS, "weekdays", "none"),
