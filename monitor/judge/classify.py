@@ -181,10 +181,13 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
-            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start:
+            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start and not (
+                published - timedelta(days=7) <= when.value.value <= published and when.value.precision is Precision.DAY
+            ):
                 # "trial set for 3 June", "to open on 6 February": the day named after the
                 # scheduling word is the trial's (a year-less one may even read as past);
-                # the setting is the news, told on the day of publication.
+                # the setting is the news, told on the day of publication. A day of the past
+                # week ("set the date yesterday") is when it was set.
                 when = None
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
