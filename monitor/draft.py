@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from monitor.digest.render import format_event_date
 from monitor.errors import MonitorError
 from monitor.judge import lexicon
 from monitor.judge.classify import Candidate, Classifier
@@ -39,6 +40,7 @@ from monitor.judge.match import Matcher, MatchResult
 from monitor.judge.textnorm import normalize
 from monitor.model import TYPE_FAMILY, TYPE_WORDS, Case, Entry, EventDate, KnownEvent, Precision, Subject
 from monitor.parse import html_to_text
+from monitor.sources import expand_sources
 
 DOCUMENT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"})
 # "Near the top": a document's own date is a dateline or a date this close to its start.
@@ -105,21 +107,6 @@ class Draft:
 # --- reading documents ---
 
 
-def expand_sources(sources: Iterable[str]) -> Iterator[str]:
-    """Files as given, folders as their documents (sorted, recursive), URLs as given."""
-    for source in sources:
-        if source.startswith(("http://", "https://")):
-            yield source
-            continue
-        path = Path(source)
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in DOCUMENT_SUFFIXES:
-                    yield str(child)
-        else:
-            yield source
-
-
 def read_documents(
     sources: Iterable[str],
     fetch_url: Callable[[str], tuple[bytes, dict[str, str]]],
@@ -133,7 +120,7 @@ def read_documents(
     """
     documents: list[Document] = []
     failures: list[str] = []
-    for number, source in enumerate(expand_sources(sources), start=1):
+    for number, source in enumerate(expand_sources(sources, DOCUMENT_SUFFIXES), start=1):
         try:
             if source.startswith(("http://", "https://")):
                 body, headers = fetch_url(source)
@@ -438,12 +425,8 @@ def summary(event: DraftEvent, case: Case | None) -> str:
 
 
 def date_words(value: EventDate) -> str:
-    d = value.value
-    if value.precision is Precision.YEAR:
-        return f"in {d.year}"
-    if value.precision is Precision.MONTH:
-        return f"in {d.strftime('%B')} {d.year}"
-    return f"on {d.day} {d.strftime('%B')} {d.year}"
+    """'on 3 March 2023', 'in March 2023', 'in 2023': the digest's date words with their preposition."""
+    return ("on " if value.precision is Precision.DAY else "in ") + format_event_date(value)
 
 
 def _yaml() -> YAML:

@@ -8,7 +8,7 @@ others are still scanned.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from monitor.errors import MonitorError
 from monitor.judge.verdict import Judge
 from monitor.model import Entry, Judgement
 from monitor.parse import parse_feed
+from monitor.sources import expand_sources
 from monitor.store import judgements as store
 
 # In a folder, only files that look like feeds are read (a README or labels file beside
@@ -38,21 +39,6 @@ class ScanReport:
     problems: list[str] = field(default_factory=list)
 
 
-def expand_sources(sources: Iterable[str]) -> Iterator[str]:
-    """Files as given, folders as their feed files (sorted, recursive), URLs as given."""
-    for source in sources:
-        if source.startswith(("http://", "https://")):
-            yield source
-            continue
-        path = Path(source)
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in FEED_SUFFIXES:
-                    yield str(child)
-        else:
-            yield source
-
-
 def read_entries(
     sources: Iterable[str],
     fetch_url: Callable[[str], tuple[bytes, dict[str, str]]],
@@ -61,7 +47,7 @@ def read_entries(
 ) -> list[Entry]:
     """Parse every source; one that fails is reported and skipped, never fatal."""
     collected: list[Entry] = []
-    for source in expand_sources(sources):
+    for source in expand_sources(sources, FEED_SUFFIXES):
         try:
             if source.startswith(("http://", "https://")):
                 body, headers = fetch_url(source)
