@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.web import WebContext, WebServer, make_app
+from monitor.web.metrics import Metrics
 
 __all__ = ["NO_SUBSCRIBERS", "Daemon", "build_context", "open_store", "promise_callback"]
 
@@ -125,6 +127,7 @@ class Daemon:
         self.engine: Engine | None = None
         self.ctx: PollContext | None = None
         self.web: WebServer | None = None
+        self.metrics: Metrics | None = None
 
     def stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
@@ -134,6 +137,7 @@ class Daemon:
     async def run(self) -> int:
         config = self.config
         self.engine = engine = await asyncio.to_thread(open_store, config)
+        self.metrics = Metrics(engine)
         now = datetime.now(UTC)
         await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
         self.ctx = ctx = build_context(config, engine, self.user_agent, config_of=lambda: self.config)
@@ -264,7 +268,10 @@ class Daemon:
         if state.next_poll_at is not None and state.next_poll_at > now + timedelta(seconds=1):
             self._move_job(name, state.next_poll_at)  # the table says later (backoff, Retry-After)
             return
+        started = time.monotonic()
         outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
+        if self.metrics is not None:
+            self.metrics.record_poll(outcome.status, outcome.kind, outcome.verdicts, time.monotonic() - started)
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
             # Immediate subscribers: send once the burst has gone quiet (a later poll with
             # more news moves this again; the quiet period restarts with it).
@@ -313,7 +320,7 @@ class Daemon:
         settings = self.config.settings
         try:
             secret = ensure_secret(settings).encode()
-            ctx = WebContext(engine=self.engine, secret=secret, config_of=lambda: self.config)
+            ctx = WebContext(engine=self.engine, secret=secret, config_of=lambda: self.config, metrics=self.metrics)
             self.web = WebServer(make_app(ctx), settings.http_host, settings.http_port)
             await self.web.start()
         except OSError as exc:
