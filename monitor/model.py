@@ -5,6 +5,7 @@ Every stage takes and returns these; none of them knows about HTTP, SQL or SMTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -287,6 +288,9 @@ class Digest:
     unsubscribe_url: str = ""
     generated_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    case_urls: Mapping[str, str] = field(default_factory=dict)  # case id -> "view the case" link
+    # development id -> feedback label ("not_news", "wrong_type", "wrong_case") -> signed link
+    feedback_urls: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
 
 
 # --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from monitor.web import health, unsubscribe
+from monitor.web import cases, health, unsubscribe
 from monitor.web.context import WebContext
 from monitor.web.guard import MAX_BODY, Guard
 from monitor.web.pages import message, stylesheet
@@ -29,6 +29,13 @@ def make_app(ctx: WebContext, *, body_timeout: float = 10.0, max_body: int = MAX
         Route(unsubscribe.PATH + "/", unsubscribe.unsubscribe, methods=["GET", "POST"]),
         Route("/static/style.css", stylesheet, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/login", cases.login, methods=["GET", "POST"]),
+        Route("/cases", cases.cases_index, methods=["GET"]),
+        Route("/api/cases", cases.cases_index, methods=["GET"]),
+        Route("/cases/{case_id}", cases.case_page, methods=["GET"]),
+        Route("/api/cases/{case_id}", cases.case_page, methods=["GET"]),
+        Route("/developments/{development_id}", cases.development_page, methods=["GET"]),
+        Route("/api/developments/{development_id}", cases.development_page, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
     ]
     app = Starlette(debug=False, routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})

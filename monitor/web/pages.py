@@ -23,9 +23,9 @@ def environment() -> Environment:
     return env
 
 
-def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def page(template: str, code: int = 200, /, **context: Any) -> HTMLResponse:
     html = environment().get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=code)
 
 
 def message(title: str, text: str, status: int = 200) -> HTMLResponse:
