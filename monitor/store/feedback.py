@@ -58,9 +58,12 @@ class Label:
     type: str
     date: str
     entry_key: str
+    entry_id: str  # the entry's id as its feed gives it (guid, else link): the labeled streams' key
     title: str
     link: str
     published: datetime | None
+    feed: str
+    people: tuple[str, ...]
 
 
 def export(target: Connection | Engine) -> list[Label]:
@@ -68,10 +71,17 @@ def export(target: Connection | Engine) -> list[Label]:
     with begin(target) as conn:
         rows: list[Any] = list(conn.execute(
             select(feedback, developments.c.case_id, developments.c.type, developments.c.date,
-                   developments.c.first_entry_key, entries.c.title, entries.c.link, entries.c.published)
+                   developments.c.first_entry_key, entries.c.title, entries.c.link, entries.c.published,
+                   entries.c.feed, entries.c.source, entries.c.people)
             .join(developments, developments.c.id == feedback.c.development_id)
             .join(entries, entries.c.entry_key == developments.c.first_entry_key, isouter=True)
             .order_by(feedback.c.created_at, feedback.c.id)))
     return [Label(r.development_id, r.subscriber, r.label, maybe_utc(r.created_at), r.case_id, r.type,
-                  r.date.isoformat(), r.first_entry_key, r.title or "", r.link or "", maybe_utc(r.published))
-            for r in rows]
+                  r.date.isoformat(), r.first_entry_key, _unscoped(r.first_entry_key, r.feed or r.source or ""),
+                  r.title or "", r.link or "", maybe_utc(r.published), r.feed or r.source or "",
+                  tuple(r.people or ())) for r in rows]
+
+
+def _unscoped(key: str, feed: str) -> str:
+    """A bare guid is stored as "<feed>#<guid>" (model.Entry.key); the feed gives "<guid>"."""
+    return key.removeprefix(f"{feed}#") if feed else key
