@@ -38,7 +38,7 @@ from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.web import WebContext, WebServer, make_app
-from monitor.web.auth import is_public, operator_hash
+from monitor.web.auth import is_public
 from monitor.web.metrics import Metrics
 
 __all__ = ["NO_SUBSCRIBERS", "Daemon", "build_context", "open_store", "promise_callback"]
@@ -322,7 +322,8 @@ class Daemon:
         try:
             secret = ensure_secret(settings).encode()
             ctx = WebContext(engine=self.engine, secret=secret, config_of=lambda: self.config, metrics=self.metrics,
-                             operator_hash=operator_hash(), public=is_public(settings.http_host))
+                             operator_hash=settings.operator_password_hash,
+                             public=is_public(settings.http_host))
             self.web = WebServer(make_app(ctx), settings.http_host, settings.http_port)
             await self.web.start()
         except OSError as exc:

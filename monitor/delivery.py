@@ -36,7 +36,7 @@ from monitor.config import Config, ensure_secret
 from monitor.digest.render import make_environment, message_id, render_digest
 from monitor.errors import DeliveryError
 from monitor.mail.calendar import latest_slot, next_slot, period_of
-from monitor.mail.tokens import sign_feedback, sign_unsubscribe, sign_view
+from monitor.mail.tokens import sign_feedback, sign_manage, sign_unsubscribe, sign_view
 from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.model import Digest, DigestDevelopment, Subscriber
 from monitor.store import digest_rows, digests, feedback, outbox, suppressions
@@ -113,6 +113,9 @@ class Audience:
         token = sign_unsubscribe(self.secret, subscriber_key(email))
         return f"{self.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}?token={token}"
 
+    def manage_url(self, email: str) -> str:
+        return f"{self.public_url.rstrip('/')}/subscriptions/{sign_manage(self.secret, subscriber_key(email))}"
+
     def case_url(self, email: str, case_id: str) -> str:
         """The digest's "view the case" link: the case page, signed for this subscriber."""
         token = sign_view(self.secret, subscriber_key(email))
@@ -162,6 +165,7 @@ class Composer:
             generated_at=self.now,
             case_urls={c: self.audience.case_url(email, c) for c in dict.fromkeys(d.case_id for d in shown)},
             feedback_urls={d.development_id: self.audience.feedback_urls(email, d.development_id) for d in shown},
+            manage_url=self.audience.manage_url(email),
         )
 
     def render(self, digest: Digest, fixed_message_id: str | None = None) -> EmailMessage:

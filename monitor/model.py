@@ -291,6 +291,7 @@ class Digest:
     case_urls: Mapping[str, str] = field(default_factory=dict)  # case id -> "view the case" link
     # development id -> feedback label ("not_news", "wrong_type", "wrong_case") -> signed link
     feedback_urls: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    manage_url: str = ""  # the subscriber's page: frequency, time, zone, cases
 
 
 # --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---

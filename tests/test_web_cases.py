@@ -192,3 +192,11 @@ def test_monitor_export_csv_and_json_hold_the_case_pages_data(scanned: tuple[Eng
     conviction = next(r for r in mine if r["type"] == "conviction" and r["kind"] == "development")
     assert conviction["date"] == "2023-03-03" and int(conviction["outlets"]) >= 2 and conviction["first_link"]
     assert CliRunner().invoke(cli, [*base, "--case", "nope"]).exit_code == 1
+
+
+def test_the_operator_hash_comes_from_the_environment_only(tmp_path: Path) -> None:
+    from monitor.config import load_settings
+
+    hashed = hash_password("pw")
+    settings = load_settings(tmp_path, env={"MONITOR_OPERATOR_PASSWORD_HASH": hashed})
+    assert settings.operator_password_hash == hashed and hashed not in repr(settings)

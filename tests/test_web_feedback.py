@@ -95,6 +95,7 @@ def test_not_news_from_a_rendered_digest_drops_the_development_from_the_next(
     assert html.count(">not news</a>") == len(ids)
     view = re.search(r'href="([^"]*/cases/' + CASE + r'\?t=[^"]+)"', html)
     assert view, "the digest links to the case page"
+    assert "/subscriptions/" in html  # and to the subscriber's own page
     links = [unescape(u) for u in re.findall(r'href="([^"]+)"[^>]*>not news</a>', html)]
     link = links[0]
     token = link.split("token=", 1)[1]

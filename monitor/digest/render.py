@@ -426,6 +426,7 @@ def render_digest(
         "watchlists": [clean_line(w) for w in subscriber.watchlists],
         "followed_cases": [clean_line(c) for c in subscriber.cases],
         "unsubscribe_url": unsubscribe_href,
+        "manage_url": safe_href(digest.manage_url),
         "instance": clean_line(digest.extra.get("instance", "")) or "Case monitor",
     }
 

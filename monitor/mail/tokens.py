@@ -83,6 +83,7 @@ def verify_unsubscribe(secret: bytes, token: str) -> tuple[str, str]:
 _VIEW_DOMAIN = b"case-monitor/view/v1\x00"
 _FEEDBACK_DOMAIN = b"case-monitor/feedback/v1\x00"
 _SESSION_DOMAIN = b"case-monitor/operator-session/v1\x00"
+_MANAGE_DOMAIN = b"case-monitor/subscription/v1\x00"
 
 
 def _sign_fields(secret: bytes, domain: bytes, *fields: str) -> str:
@@ -150,3 +151,12 @@ def verify_session(secret: bytes, token: str, now: float) -> bool:
     except InvalidToken:
         return False
     return who == "operator" and expires.isdigit() and int(expires) > now
+
+
+def sign_manage(secret: bytes, email: str) -> str:
+    """A token for `email`'s subscription page (frequency, time, zone, cases)."""
+    return _sign_fields(secret, _MANAGE_DOMAIN, email)
+
+
+def verify_manage(secret: bytes, token: str) -> str:
+    return _verify_fields(secret, _MANAGE_DOMAIN, token, 1)[0]

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from monitor.web import cases, feedback, health, unsubscribe
+from monitor.web import cases, feedback, health, subscriptions, unsubscribe
 from monitor.web.context import WebContext
 from monitor.web.guard import MAX_BODY, Guard
 from monitor.web.pages import message, stylesheet
@@ -30,6 +30,7 @@ def make_app(ctx: WebContext, *, body_timeout: float = 10.0, max_body: int = MAX
         Route("/static/style.css", stylesheet, methods=["GET"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route(feedback.PATH, feedback.feedback_page, methods=["GET", "POST"]),
+        Route("/subscriptions/{token}", subscriptions.subscription_page, methods=["GET", "POST"]),
         Route("/login", cases.login, methods=["GET", "POST"]),
         Route("/cases", cases.cases_index, methods=["GET"]),
         Route("/api/cases", cases.cases_index, methods=["GET"]),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import os
 import time
 from dataclasses import dataclass
 
@@ -30,7 +29,6 @@ from monitor.model import Subscriber
 from monitor.store.shared import subscriber_key
 from monitor.web.context import WebContext
 
-HASH_VARIABLE = "MONITOR_OPERATOR_PASSWORD_HASH"
 COOKIE = "monitor_operator"
 SESSION_SECONDS = 12 * 3600
 _hasher = PasswordHasher()
@@ -44,11 +42,6 @@ def is_public(host: str) -> bool:
         return not ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return True
-
-
-def operator_hash() -> str | None:
-    value = os.environ.get(HASH_VARIABLE, "").strip()
-    return value or None
 
 
 def hash_password(password: str) -> str:
