@@ -261,6 +261,7 @@ class DigestDevelopment:
     people: tuple[str, ...]
     reports: tuple[Report, ...]  # first reporter first, duplicates folded in
     context: tuple[KnownEvent, ...] = ()  # the case's last known events before this one
+    evidence: str = ""  # the sentence of the first report that the type was read from
 
 
 @dataclass(frozen=True)

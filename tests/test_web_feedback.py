@@ -96,6 +96,9 @@ def test_not_news_from_a_rendered_digest_drops_the_development_from_the_next(
     view = re.search(r'href="([^"]*/cases/' + CASE + r'\?t=[^"]+)"', html)
     assert view, "the digest links to the case page"
     assert "/subscriptions/" in html  # and to the subscriber's own page
+    # each development says why: the sentence its type was read from
+    assert html.count('class="evidence"') == len(ids)
+    assert "Read as “convicted” from: <q>Kem Sokha found guilty of treason" in html
     links = [unescape(u) for u in re.findall(r'href="([^"]+)"[^>]*>not news</a>', html)]
     link = links[0]
     token = link.split("token=", 1)[1]
@@ -166,3 +169,14 @@ def test_feedback_export_writes_the_labeled_stream_format(world: tuple[Engine, C
     assert first["verdict"] == "known" and first["feedback"][0]["label"] == "not_news"
     assert second["verdict"] == "new" and second["type"] is None and second["judged_type"] == rows[1].type
     assert second["case"] == CASE and second["feedback"][0]["by"] == "second@example.org"
+
+
+def test_evidence_is_the_sentence_the_type_was_read_from() -> None:
+    from monitor.store.digest_rows import evidence
+
+    why = ["title: 'Kem Sokha'", "type: 'found guilty' -> conviction", "date: 2023-03-03"]
+    assert evidence("Verdict day", "The court sat at 9. Kem Sokha was Found  Guilty on Friday. Appeal next.", why) \
+        == "Kem Sokha was Found Guilty on Friday."
+    assert evidence("Kem Sokha found guilty of treason", "", why) == "Kem Sokha found guilty of treason"
+    assert evidence("x", "y", why) == "found guilty"  # not found as written: the words alone
+    assert evidence("x", "y", ["title: 'Kem Sokha'"]) == ""

@@ -151,6 +151,7 @@ class DevelopmentView:
     first: ReportView | None
     others: tuple[ReportView, ...]
     feedback: tuple[tuple[str, str], ...] = ()  # (words, signed link): "not news", ...
+    evidence: str = ""  # the sentence the type was read from
 
     @property
     def index_line(self) -> str:
@@ -250,6 +251,7 @@ def group_by_case(developments: tuple[DigestDevelopment, ...], case_urls: Mappin
                     first=reports[0] if reports else None,
                     others=tuple(reports[1:]),
                     feedback=_feedback(feedback_urls.get(d.development_id, {})),
+                    evidence=_shorten(clean_line(d.evidence), 300),
                 )
             )
         title = clean_line(members[0].case_title) or clean_line(case_id)
