@@ -156,6 +156,16 @@ def test_a_public_address_needs_a_signed_link_or_a_login(scanned: tuple[Engine, 
         server.stop()
 
 
+def test_password_guessing_pauses_logins(scanned: tuple[Engine, Config]) -> None:
+    server = _serve(scanned, public=True, operator_hash=hash_password("right"))
+    try:
+        statuses = [httpx.post(f"{server.url}/login", data={"password": f"guess{i}"}).status_code for i in range(11)]
+        assert statuses == [401] * 10 + [429]
+        assert httpx.post(f"{server.url}/login", data={"password": "right"}).status_code == 429
+    finally:
+        server.stop()
+
+
 def test_no_password_set_means_no_login(scanned: tuple[Engine, Config]) -> None:
     server = _serve(scanned, public=True, operator_hash=None)
     try:

@@ -27,7 +27,7 @@ SECRET = b"k" * 32
 
 @pytest.fixture
 def server(sqlite_engine: Engine) -> Iterator[RunningServer]:
-    server = serve_in_thread(make_app(WebContext(sqlite_engine, SECRET), body_timeout=1.0))
+    server = serve_in_thread(make_app(WebContext(sqlite_engine, SECRET), body_timeout=1.0), header_timeout=1.0)
     try:
         yield server
     finally:
@@ -90,6 +90,39 @@ def test_a_slow_body_is_cut_off(server: RunningServer, sqlite_engine: Engine) ->
         assert _status(sock) == 408
         assert time.monotonic() - started < 5
     assert suppressions.list_suppressions(sqlite_engine) == []
+
+
+def test_slow_headers_are_cut_off(server: RunningServer) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /unsubscribe?token=x HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        try:
+            for _ in range(20):  # a header line every 0.2 s, never the blank line that ends them
+                sock.sendall(b"X-Slow: 1\r\n")
+                time.sleep(0.2)
+        except OSError:
+            pass  # closed under us: cut off
+        sock.settimeout(5)
+        try:
+            assert sock.recv(100) == b""
+        except ConnectionResetError:
+            pass
+        assert time.monotonic() - started < 4
+    # and a keep-alive connection that goes on with a slow second request is cut off too
+    with _connect(server) as sock:
+        sock.sendall(b"GET /unsubscribe?token=x HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _status(sock) == 400
+        sock.sendall(b"GET /unsubscribe HTTP/1.1\r\n")
+        started = time.monotonic()
+        sock.settimeout(5)
+        data = b""
+        try:
+            while chunk := sock.recv(4096):
+                data += chunk
+        except ConnectionResetError:
+            pass
+        assert time.monotonic() - started < 4
+    assert httpx.get(f"{server.url}/unsubscribe?token=x").status_code == 400  # still serving
 
 
 def _rss() -> int:

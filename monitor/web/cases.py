@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import calendar
 import re
+import time
+from collections import deque
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -25,6 +27,8 @@ from monitor.web.auth import COOKIE, Viewer, check_password, session_cookie, vie
 from monitor.web.context import WebContext
 from monitor.web.pages import message, page
 
+LOGIN_ATTEMPTS = 10  # wrong passwords in LOGIN_WINDOW seconds before logins pause
+LOGIN_WINDOW = 60.0
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -150,12 +154,18 @@ async def login(request: Request) -> Response:
     ctx: WebContext = request.app.state.ctx
     if request.method == "GET":
         return page("login.html.j2", title="Sign in", error="", text="Operator login.")
-    from urllib.parse import parse_qs
-
+    failures: deque[float] = ctx.extra.setdefault("login_failures", deque())
+    now = time.monotonic()
+    while failures and failures[0] < now - LOGIN_WINDOW:
+        failures.popleft()
+    if len(failures) >= LOGIN_ATTEMPTS:  # guessing: every login waits, whoever asks
+        return page("login.html.j2", 429, title="Sign in", error="Too many wrong passwords; wait a minute.",
+                    text="Operator login.")
     body: bytes = request.scope.get("state", {}).get("body", b"")
     password = parse_qs(body.decode("utf-8", "replace")).get("password", [""])[0]
     ok = await asyncio.to_thread(check_password, ctx.operator_hash, password)
     if not ok:
+        failures.append(now)
         return page("login.html.j2", 401, title="Sign in", error="Wrong password, or no operator password is set.",
                     text="Operator login.")
     value, max_age = session_cookie(ctx)

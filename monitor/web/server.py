@@ -14,8 +14,10 @@ from collections.abc import Generator
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 BODY_TIMEOUT = 10.0  # seconds a client gets to send a whole request body
+HEADER_TIMEOUT = 10.0  # seconds a client gets to send a request line and its headers
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
 MAX_CONNECTIONS = 200  # beyond this uvicorn answers 503
 
@@ -28,10 +30,53 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _config(app: Any) -> uvicorn.Config:
+class _H11WithHeaderTimeout(H11Protocol):
+    """uvicorn's h11 protocol, plus a deadline for the request head: a client that trickles
+    its headers (slowloris) is cut off after `header_timeout` seconds instead of holding a
+    connection for ever (uvicorn's own timer only covers idle keep-alive connections, and any
+    byte received resets it)."""
+
+    header_timeout = HEADER_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_expired)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_expired(self) -> None:
+        self._head_timer = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # the head is in: the body has the guard's deadline
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def _config(app: Any, header_timeout: float = HEADER_TIMEOUT) -> uvicorn.Config:
+    protocol = type("H11Protocol", (_H11WithHeaderTimeout,), {"header_timeout": header_timeout})
     return uvicorn.Config(
         app,
-        http="h11",  # strict parser: bad Content-Length, bad header lines -> 400
+        http=protocol,  # h11, a strict parser: bad Content-Length, bad header lines -> 400
         ws="none",
         lifespan="off",
         log_config=None,
@@ -68,12 +113,12 @@ def _url(sock: socket.socket) -> str:
 class WebServer:
     """The web pages as a task of the running event loop: `await start()`, `await stop()`."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, header_timeout: float = HEADER_TIMEOUT) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.url = ""
-        self._server = _Server(_config(app))
+        self._server = _Server(_config(app, header_timeout))
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -95,8 +140,8 @@ class WebServer:
 class RunningServer:
     """uvicorn serving in a thread with its own loop; `stop()` ends it."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        self._server = _Server(_config(app))
+    def __init__(self, app: Any, host: str, port: int, header_timeout: float = HEADER_TIMEOUT) -> None:
+        self._server = _Server(_config(app, header_timeout))
         self._sock = bind(host, port)
         self.url = _url(self._sock)
         self._thread = threading.Thread(target=self._run, name="web", daemon=True)
@@ -118,5 +163,6 @@ class RunningServer:
         self._sock.close()
 
 
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    return RunningServer(app, host, port).start()
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
+                    header_timeout: float = HEADER_TIMEOUT) -> RunningServer:
+    return RunningServer(app, host, port, header_timeout).start()
