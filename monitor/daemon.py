@@ -142,6 +142,11 @@ class Daemon:
         now = datetime.now(UTC)
         await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
         self.ctx = ctx = build_context(config, engine, self.user_agent, config_of=lambda: self.config)
+        metrics = self.metrics
+        for client in getattr(ctx.client, "clients", [ctx.client]):
+            metrics.instrument_client(client)
+        make_judge = ctx.judge_factory
+        ctx.judge_factory = lambda: metrics.instrument_judge(make_judge())
         await ctx.rebuild_judge()
         self._snapshot = _snapshot(config.config_dir, config.baseline_dir)
         loop = asyncio.get_running_loop()

@@ -79,6 +79,8 @@ def test_metrics_scraped_while_polling_and_healthz(running: tuple[Daemon, str]) 
     assert sum(v for k, v in samples.items() if k.startswith("monitor_entries_judged_total")) >= 10
     assert samples["monitor_entries_stored{verdict=none}"] >= 1
     assert samples["monitor_poll_duration_seconds_count"] >= 2
+    assert samples["monitor_fetch_duration_seconds_count"] >= 2  # one per feed request
+    assert samples["monitor_judge_duration_seconds_count"] >= 10  # one per entry judged
     assert "monitor_digests_sent_total" in samples and "monitor_digests_pending" in samples
     assert "monitor_feed_errors_total" in response.text or "monitor_feed_errors" in response.text
     assert samples["monitor_last_successful_poll_timestamp_seconds"] > time.time() - 60

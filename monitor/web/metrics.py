@@ -7,8 +7,11 @@ scrape time so it is right whichever process wrote it. Names follow Prometheus c
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
+from typing import TypeVar
 
+import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -17,6 +20,8 @@ from sqlalchemy import Engine
 from monitor.store import views
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_STARTED = "monitor.started"
 
 POLL_OUTCOMES = ("ok", "not_modified", "failed", "gone", "skipped")
 VERDICTS = ("new", "duplicate", "known", "mention", "none")
@@ -76,6 +81,13 @@ class Metrics:
         self.poll_seconds = Histogram("monitor_poll_duration_seconds", "Time to fetch, parse, judge and store one feed.",
                                       registry=self.registry,
                                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+        self.fetch_seconds = Histogram("monitor_fetch_duration_seconds",
+                                       "Time from sending a feed request to its response headers.",
+                                       registry=self.registry,
+                                       buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.judge_seconds = Histogram("monitor_judge_duration_seconds", "Time to judge one entry.",
+                                       registry=self.registry,
+                                       buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1))
         for outcome in POLL_OUTCOMES:
             self.polls.labels(outcome)  # present at 0 from the start
         for verdict in VERDICTS:
@@ -90,6 +102,36 @@ class Metrics:
         for verdict, n in verdicts.items():
             if n:
                 self.entries.labels(verdict).inc(n)
+
+    def instrument_client(self, client: httpx.AsyncClient) -> None:
+        """Time every request of `client` to its response headers (httpx event hooks)."""
+
+        async def started(request: httpx.Request) -> None:
+            request.extensions[_STARTED] = time.monotonic()
+
+        async def answered(response: httpx.Response) -> None:
+            began = response.request.extensions.get(_STARTED)
+            if isinstance(began, float):
+                self.fetch_seconds.observe(time.monotonic() - began)
+
+        hooks = client.event_hooks
+        client.event_hooks = {"request": [*hooks.get("request", []), started],
+                              "response": [*hooks.get("response", []), answered]}
+
+    def instrument_judge(self, judge: T) -> T:
+        """Time each `judge.judge(entry, ...)` call of this Judge (in whichever thread runs it)."""
+        original = judge.judge  # type: ignore[attr-defined]
+        histogram = self.judge_seconds
+
+        def timed(*args: object, **kwargs: object) -> object:
+            began = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                histogram.observe(time.perf_counter() - began)
+
+        setattr(judge, "judge", timed)  # noqa: B010 - an instance attribute over the method
+        return judge
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
