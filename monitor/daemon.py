@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,9 @@ from monitor.pipeline import PollContext, poll_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
-from monitor.unsubscribe import UnsubscribeServer, start_server
+from monitor.web import WebContext, WebServer, make_app
+from monitor.web.auth import is_public
+from monitor.web.metrics import Metrics
 
 __all__ = ["NO_SUBSCRIBERS", "Daemon", "build_context", "open_store", "promise_callback"]
 
@@ -124,7 +127,8 @@ class Daemon:
         self._snapshot: dict[str, tuple[int, int]] = {}
         self.engine: Engine | None = None
         self.ctx: PollContext | None = None
-        self._endpoint: UnsubscribeServer | None = None
+        self.web: WebServer | None = None
+        self.metrics: Metrics | None = None
 
     def stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
@@ -134,9 +138,15 @@ class Daemon:
     async def run(self) -> int:
         config = self.config
         self.engine = engine = await asyncio.to_thread(open_store, config)
+        self.metrics = Metrics(engine)
         now = datetime.now(UTC)
         await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
         self.ctx = ctx = build_context(config, engine, self.user_agent, config_of=lambda: self.config)
+        metrics = self.metrics
+        for client in getattr(ctx.client, "clients", [ctx.client]):
+            metrics.instrument_client(client)
+        make_judge = ctx.judge_factory
+        ctx.judge_factory = lambda: metrics.instrument_judge(make_judge())
         await ctx.rebuild_judge()
         self._snapshot = _snapshot(config.config_dir, config.baseline_dir)
         loop = asyncio.get_running_loop()
@@ -160,7 +170,7 @@ class Daemon:
                 IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
                 id="digests", next_run_time=now + timedelta(seconds=5),
             )
-            self._start_unsubscribe_endpoint()
+            await self._start_web()
             self.scheduler.start()
             settings = config.settings
             log_event(
@@ -181,9 +191,8 @@ class Daemon:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await ctx.client.aclose()
-            if self._endpoint is not None:
-                self._endpoint.shutdown()
-                self._endpoint.server_close()
+            if self.web is not None:
+                await self.web.stop()
             engine.dispose()
             log_event(log, "daemon.stopped")
         return 0
@@ -265,7 +274,10 @@ class Daemon:
         if state.next_poll_at is not None and state.next_poll_at > now + timedelta(seconds=1):
             self._move_job(name, state.next_poll_at)  # the table says later (backoff, Retry-After)
             return
+        started = time.monotonic()
         outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
+        if self.metrics is not None:
+            self.metrics.record_poll(outcome.status, outcome.kind, outcome.verdicts, time.monotonic() - started)
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
             # Immediate subscribers: send once the burst has gone quiet (a later poll with
             # more news moves this again; the quiet period restarts with it).
@@ -286,7 +298,7 @@ class Daemon:
         with contextlib.suppress(JobLookupError):
             self.scheduler.remove_job(f"feed:{name}")
 
-    # -- digests and the unsubscribe endpoint --------------------------------------------
+    # -- digests and the web pages --------------------------------------------
 
     async def _send_digests(self) -> None:
         """Send what is due; the outbox tables decide what that is, so a missed run is
@@ -307,18 +319,26 @@ class Daemon:
             for email, reason in report.retrying:
                 log_event(log, "digest.retrying", level=logging.WARNING, subscriber=email, reason=reason)
 
-    def _start_unsubscribe_endpoint(self) -> None:
-        """Serve the one-click unsubscribe (RFC 8058); a busy port is logged, not fatal."""
+    async def _start_web(self) -> None:
+        """Serve the web pages (one-click unsubscribe, RFC 8058, among them) as a task of
+        this loop; a busy port is logged, not fatal."""
         assert self.engine is not None
         settings = self.config.settings
         try:
             secret = ensure_secret(settings).encode()
-            self._endpoint, _thread = start_server(self.engine, secret, settings.http_host, settings.http_port)
+            ctx = WebContext(engine=self.engine, secret=secret, config_of=lambda: self.config, metrics=self.metrics,
+                             operator_hash=settings.operator_password_hash,
+                             public=is_public(settings.http_host))
+            self.web = WebServer(make_app(ctx), settings.http_host, settings.http_port)
+            await self.web.start()
         except OSError as exc:
+            self.web = None
             log_event(
                 log, "unsubscribe.unavailable", level=logging.ERROR, host=settings.http_host,
                 port=settings.http_port, error=str(exc),
             )
+            return
+        log_event(log, "web.listening", url=self.web.url)
 
     # -- maintenance and reload ----------------------------------------------------------
 

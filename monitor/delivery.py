@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -35,10 +36,10 @@ from monitor.config import Config, ensure_secret
 from monitor.digest.render import make_environment, message_id, render_digest
 from monitor.errors import DeliveryError
 from monitor.mail.calendar import latest_slot, next_slot, period_of
-from monitor.mail.tokens import sign_unsubscribe
+from monitor.mail.tokens import sign_feedback, sign_manage, sign_unsubscribe, sign_view
 from monitor.mail.transport import RecipientRefused, TransientDeliveryError
 from monitor.model import Digest, DigestDevelopment, Subscriber
-from monitor.store import digest_rows, digests, outbox, suppressions
+from monitor.store import digest_rows, digests, feedback, outbox, suppressions
 from monitor.store.digests import DigestRow
 from monitor.store.shared import subscriber_key, utc
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(minutes=2)
 RETRY_CEILING = timedelta(hours=1)
 UNSUBSCRIBE_PATH = "/unsubscribe"
+FEEDBACK_PATH = "/feedback"
 _TICK = timedelta(microseconds=1)
 
 
@@ -111,6 +113,20 @@ class Audience:
         token = sign_unsubscribe(self.secret, subscriber_key(email))
         return f"{self.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}?token={token}"
 
+    def manage_url(self, email: str) -> str:
+        return f"{self.public_url.rstrip('/')}/subscriptions/{sign_manage(self.secret, subscriber_key(email))}"
+
+    def case_url(self, email: str, case_id: str) -> str:
+        """The digest's "view the case" link: the case page, signed for this subscriber."""
+        token = sign_view(self.secret, subscriber_key(email))
+        return f"{self.public_url.rstrip('/')}/cases/{quote(case_id, safe='')}?t={token}"
+
+    def feedback_urls(self, email: str, development_id: int) -> dict[str, str]:
+        """One signed link per label: a click says "not news", "wrong type" or "wrong case"."""
+        base = f"{self.public_url.rstrip('/')}{FEEDBACK_PATH}?token="
+        return {label: base + sign_feedback(self.secret, subscriber_key(email), development_id, label)
+                for label in feedback.LABELS}
+
 
 # --- Assembling and rendering. ---
 
@@ -136,13 +152,20 @@ class Composer:
     def digest(self, subscriber: Subscriber, period: str, development_ids: Iterable[int],
                entry_ids: Iterable[int]) -> Digest:
         coverage = digest_rows.load_coverage(self.engine, entry_ids) if subscriber.coverage else []
+        wanted = list(development_ids)
+        dropped = feedback.labelled(self.engine, wanted)  # readers said: not news, wrong type or case
+        shown = tuple(d for d in self.developments(wanted) if d.development_id not in dropped)
+        email = subscriber.email
         return Digest(
             subscriber=subscriber,
             period=period,
-            developments=self.developments(development_ids),
+            developments=shown,
             coverage=tuple(coverage),
-            unsubscribe_url=self.audience.unsubscribe_url(subscriber.email),
+            unsubscribe_url=self.audience.unsubscribe_url(email),
             generated_at=self.now,
+            case_urls={c: self.audience.case_url(email, c) for c in dict.fromkeys(d.case_id for d in shown)},
+            feedback_urls={d.development_id: self.audience.feedback_urls(email, d.development_id) for d in shown},
+            manage_url=self.audience.manage_url(email),
         )
 
     def render(self, digest: Digest, fixed_message_id: str | None = None) -> EmailMessage:

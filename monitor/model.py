@@ -5,6 +5,7 @@ Every stage takes and returns these; none of them knows about HTTP, SQL or SMTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -279,6 +280,7 @@ class DigestDevelopment:
     people: tuple[str, ...]
     reports: tuple[Report, ...]  # first reporter first, duplicates folded in
     context: tuple[KnownEvent, ...] = ()  # the case's last known events before this one
+    evidence: str = ""  # the sentence of the first report that the type was read from
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,10 @@ class Digest:
     unsubscribe_url: str = ""
     generated_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    case_urls: Mapping[str, str] = field(default_factory=dict)  # case id -> "view the case" link
+    # development id -> feedback label ("not_news", "wrong_type", "wrong_case") -> signed link
+    feedback_urls: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    manage_url: str = ""  # the subscriber's page: frequency, time, zone, cases
 
 
 # --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---

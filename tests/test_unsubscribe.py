@@ -1,4 +1,4 @@
-"""The unsubscribe endpoint on 127.0.0.1: forged tokens refused, one-click POST suppresses."""
+"""The unsubscribe page on 127.0.0.1 (Starlette on uvicorn): forged tokens refused, one-click POST suppresses."""
 
 from __future__ import annotations
 
@@ -11,24 +11,22 @@ from sqlalchemy import Engine
 
 from monitor.mail.tokens import sign_unsubscribe
 from monitor.store import suppressions
-from monitor.unsubscribe import UnsubscribeServer, start_server
+from monitor.web import RunningServer, WebContext, make_app, serve_in_thread
 
 SECRET = b"k" * 32
 NOW = datetime(2023, 3, 3, 10, tzinfo=UTC)
 
 
 @pytest.fixture
-def server(sqlite_engine: Engine) -> Iterator[UnsubscribeServer]:
-    server, thread = start_server(sqlite_engine, SECRET, "127.0.0.1", 0, clock=lambda: NOW)
+def server(sqlite_engine: Engine) -> Iterator[RunningServer]:
+    server = serve_in_thread(make_app(WebContext(sqlite_engine, SECRET, clock=lambda: NOW)))
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop()
 
 
-def test_one_click_post_suppresses_the_subscriber(server: UnsubscribeServer, sqlite_engine: Engine) -> None:
+def test_one_click_post_suppresses_the_subscriber(server: RunningServer, sqlite_engine: Engine) -> None:
     token = sign_unsubscribe(SECRET, "sophea@example.org")
     response = httpx.post(f"{server.url}/unsubscribe?token={token}", content=b"List-Unsubscribe=One-Click",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -39,7 +37,7 @@ def test_one_click_post_suppresses_the_subscriber(server: UnsubscribeServer, sql
     assert httpx.post(f"{server.url}/unsubscribe?token={token}").status_code == 200  # twice is fine
 
 
-def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, sqlite_engine: Engine) -> None:
+def test_get_only_shows_a_confirmation_page(server: RunningServer, sqlite_engine: Engine) -> None:
     token = sign_unsubscribe(SECRET, "sophea@example.org")
     response = httpx.get(f"{server.url}/unsubscribe?token={token}")
     assert response.status_code == 200
@@ -53,12 +51,12 @@ def test_get_only_shows_a_confirmation_page(server: UnsubscribeServer, sqlite_en
     "",
     "not a token",
 ])
-def test_a_forged_token_is_refused(server: UnsubscribeServer, sqlite_engine: Engine, token: str) -> None:
+def test_a_forged_token_is_refused(server: RunningServer, sqlite_engine: Engine, token: str) -> None:
     for method in ("GET", "POST"):
         response = httpx.request(method, f"{server.url}/unsubscribe", params={"token": token})
         assert response.status_code == 400
     assert suppressions.list_suppressions(sqlite_engine) == []
 
 
-def test_other_paths_are_not_found(server: UnsubscribeServer) -> None:
+def test_other_paths_are_not_found(server: RunningServer) -> None:
     assert httpx.get(f"{server.url}/admin").status_code == 404

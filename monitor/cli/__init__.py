@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli import baseline, check, daemon, db, digest, scan, subscribers
+from monitor.cli import baseline, check, daemon, db, digest, export, feedback, scan, subscribers
 from monitor.cli._common import State
 
 
@@ -37,7 +37,8 @@ def cli(ctx: click.Context, config_dir: Path, baseline_dir: Path, verbose: int) 
 
 for _command in (check.config_group, scan.scan_command, daemon.run_command, daemon.poll_command,
                  daemon.status_command, daemon.feeds_group, db.db_group, digest.digest_group,
-                 subscribers.subscribers_group, baseline.baseline_group):
+                 subscribers.subscribers_group, baseline.baseline_group, export.export_command,
+                 feedback.feedback_group):
     cli.add_command(_command)
 
 

@@ -4,7 +4,7 @@ settings with their environment overrides (the only place that reads the environ
 from .feeds import NO_LANGUAGE_PACK, FeedConfig, language_warnings
 from .loader import Config, load_config
 from .settings import SETTINGS, Setting, Settings, ensure_secret, load_settings
-from .subscribers_file import add_subscriber, remove_subscriber
+from .subscribers_file import add_subscriber, remove_subscriber, update_subscriber
 from .values import parse_email, parse_time_of_day, parse_timezone, primary_language
 from .watchlists import Watchlist
 
@@ -26,4 +26,5 @@ __all__ = [
     "parse_timezone",
     "primary_language",
     "remove_subscriber",
+    "update_subscriber",
 ]

@@ -183,6 +183,15 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "operator_password_hash",
+        "secret",
+        None,
+        "argon2 hash of the operator's password for the web pages on a public address; only from "
+        "MONITOR_OPERATOR_PASSWORD_HASH or MONITOR_OPERATOR_PASSWORD_HASH_FILE. Unset: no operator login.",
+        _text,
+        secret=True,
+    ),
+    Setting(
         "user_agent_contact",
         "url",
         None,
@@ -236,7 +245,7 @@ SETTINGS: tuple[Setting, ...] = (
         "http_host",
         "text",
         "127.0.0.1",
-        "Address the web endpoint (unsubscribe) listens on.",
+        "Address the web pages listen on; any but loopback makes the case pages need a signed link or a login.",
         _text,
     ),
     Setting("http_port", "integer", 8080, "Port of the web endpoint.", _int(1, 65535)),
@@ -244,7 +253,7 @@ SETTINGS: tuple[Setting, ...] = (
         "public_url",
         "url",
         None,
-        "Base URL of unsubscribe links; default http://<http_host>:<http_port> "
+        "Base URL of the links in digests; default http://<http_host>:<http_port> "
         "(127.0.0.1 when listening on all addresses).",
         parse_http_url,
     ),
@@ -289,6 +298,7 @@ class Settings:
     smtp_password: str | None = field(default=_DEFAULTS["smtp_password"], repr=False)
     sender: str = _DEFAULTS["sender"]
     secret: str | None = field(default=_DEFAULTS["secret"], repr=False)
+    operator_password_hash: str | None = field(default=_DEFAULTS["operator_password_hash"], repr=False)
     user_agent_contact: str | None = _DEFAULTS["user_agent_contact"]
     default_interval: timedelta = _DEFAULTS["default_interval"]
     min_interval: timedelta = _DEFAULTS["min_interval"]

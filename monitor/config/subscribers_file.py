@@ -137,6 +137,39 @@ def remove_subscriber(path: Path, email: str) -> Subscriber:
     return subscribers[index]
 
 
+def update_subscriber(path: Path, subscriber: Subscriber) -> Subscriber:
+    """Replace the entry of `subscriber.email` (case-insensitive) in place, where it stands,
+    and return the old one; ConfigError if there is none or the result is invalid."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    root, seq, problems = _parse(path, text)
+    if problems:
+        raise ConfigError(problems)
+    _, subscribers, problems = read_subscribers(path)
+    if problems:
+        raise ConfigError(problems)
+    wanted = subscriber.email.strip().casefold()
+    index = next((i for i, s in enumerate(subscribers) if s.email.casefold() == wanted), None)
+    if index is None or seq is None:
+        raise ConfigError([Problem(str(path), None, "subscribers", f"no subscriber '{subscriber.email}'")])
+    lines = text.splitlines(keepends=True)
+    if seq.fa.flow_style():
+        seq[index] = _as_yaml_map(subscriber)
+        seq.fa.set_block_style()
+        buffer = io.StringIO()
+        round_trip().dump(root, buffer)
+        new_text = buffer.getvalue()
+    else:
+        dash = _dash_column(lines, seq)
+        start = seq.lc.item(index)[0]
+        end = _item_end(lines, start, dash)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines[start:end] = _render(subscriber, dash)
+        new_text = "".join(lines)
+    _check_and_write(path, new_text)
+    return subscribers[index]
+
+
 def _no_value(match: re.Match[str]) -> str:
     return match.group(1) + (f"  {match.group(2)}" if match.group(2) else "")
 

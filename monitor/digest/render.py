@@ -11,6 +11,7 @@ import re
 import secrets
 import textwrap
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -149,6 +150,8 @@ class DevelopmentView:
     people: tuple[str, ...]
     first: ReportView | None
     others: tuple[ReportView, ...]
+    feedback: tuple[tuple[str, str], ...] = ()  # (words, signed link): "not news", ...
+    evidence: str = ""  # the sentence the type was read from
 
     @property
     def index_line(self) -> str:
@@ -163,6 +166,7 @@ class CaseView:
     title: str
     developments: tuple[DevelopmentView, ...]
     context: tuple[EventView, ...]
+    url: str = ""  # "view the case": the case's page, signed for this subscriber
 
 
 @lru_cache(maxsize=65536)
@@ -215,8 +219,20 @@ def _case_context(developments: list[DigestDevelopment]) -> tuple[EventView, ...
     )
 
 
-def group_by_case(developments: tuple[DigestDevelopment, ...]) -> list[CaseView]:
-    """Developments grouped by case, newest first within a case and across cases."""
+FEEDBACK_WORDS = {"not_news": "not news", "wrong_type": "wrong type", "wrong_case": "wrong case"}
+
+
+def _feedback(links: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((words, safe_href(links[label])) for label, words in FEEDBACK_WORDS.items()
+                 if safe_href(links.get(label)))
+
+
+def group_by_case(developments: tuple[DigestDevelopment, ...], case_urls: Mapping[str, str] | None = None,
+                  feedback_urls: Mapping[int, Mapping[str, str]] | None = None) -> list[CaseView]:
+    """Developments grouped by case, newest first within a case and across cases; with the
+    signed "view the case" and feedback links when given."""
+    case_urls = case_urls or {}
+    feedback_urls = feedback_urls or {}
     ordered = sorted(developments, key=_newest_key, reverse=True)
     groups: dict[str, list[DigestDevelopment]] = {}
     for development in ordered:  # dict order: cases in the order of their newest development
@@ -234,10 +250,13 @@ def group_by_case(developments: tuple[DigestDevelopment, ...]) -> list[CaseView]
                     people=tuple(p for p in (clean_line(p) for p in d.people) if p),
                     first=reports[0] if reports else None,
                     others=tuple(reports[1:]),
+                    feedback=_feedback(feedback_urls.get(d.development_id, {})),
+                    evidence=_shorten(clean_line(d.evidence), 300),
                 )
             )
         title = clean_line(members[0].case_title) or clean_line(case_id)
-        cases.append(CaseView(case_id, title, tuple(views), _case_context(members)))
+        cases.append(CaseView(case_id, title, tuple(views), _case_context(members),
+                              safe_href(case_urls.get(case_id))))
     return cases
 
 
@@ -393,7 +412,7 @@ def render_digest(
     else:
         env.filters.setdefault("wrap", _wrap)
     subscriber = digest.subscriber
-    cases = group_by_case(digest.developments)
+    cases = group_by_case(digest.developments, digest.case_urls, digest.feedback_urls)
     show_coverage = bool(subscriber.coverage and digest.coverage)
     coverage = [_report_view(r) for r in digest.coverage] if show_coverage else []
     unsubscribe_href = safe_href(digest.unsubscribe_url)
@@ -409,6 +428,7 @@ def render_digest(
         "watchlists": [clean_line(w) for w in subscriber.watchlists],
         "followed_cases": [clean_line(c) for c in subscriber.cases],
         "unsubscribe_url": unsubscribe_href,
+        "manage_url": safe_href(digest.manage_url),
         "instance": clean_line(digest.extra.get("instance", "")) or "Case monitor",
     }
 

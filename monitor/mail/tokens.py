@@ -75,3 +75,88 @@ def verify_unsubscribe(secret: bytes, token: str) -> tuple[str, str]:
         return email_bytes.decode("utf-8"), scope_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidToken("the unsubscribe token is not valid") from exc
+
+
+# --- The same construction for the digest's other links, each with a domain of its own,
+# so a token made for one purpose is never accepted for another. ---
+
+_VIEW_DOMAIN = b"case-monitor/view/v1\x00"
+_FEEDBACK_DOMAIN = b"case-monitor/feedback/v1\x00"
+_SESSION_DOMAIN = b"case-monitor/operator-session/v1\x00"
+_MANAGE_DOMAIN = b"case-monitor/subscription/v1\x00"
+
+
+def _sign_fields(secret: bytes, domain: bytes, *fields: str) -> str:
+    _check_secret(secret)
+    if any("\x00" in f for f in fields):
+        raise ValueError("token fields may not contain NUL")
+    payload = "\x00".join(fields).encode("utf-8")
+    tag = hmac.new(secret, domain + payload, hashlib.sha256).digest()[:_TAG_BYTES]
+    return base64.urlsafe_b64encode(payload + tag).rstrip(b"=").decode("ascii")
+
+
+def _verify_fields(secret: bytes, domain: bytes, token: str, count: int) -> list[str]:
+    _check_secret(secret)
+    bad = InvalidToken("the link is not valid")
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or not _ALPHABET.fullmatch(token):
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise bad from exc
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token or len(raw) <= _TAG_BYTES:
+        raise bad
+    payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+    if not hmac.compare_digest(tag, hmac.new(secret, domain + payload, hashlib.sha256).digest()[:_TAG_BYTES]):
+        raise bad
+    try:
+        fields = payload.decode("utf-8").split("\x00")
+    except UnicodeDecodeError as exc:
+        raise bad from exc
+    if len(fields) != count or not all(fields):
+        raise bad
+    return fields
+
+
+def sign_view(secret: bytes, email: str) -> str:
+    """A token that lets `email` read the pages of the cases they follow (the digest's
+    "view the case" link)."""
+    return _sign_fields(secret, _VIEW_DOMAIN, email)
+
+
+def verify_view(secret: bytes, token: str) -> str:
+    return _verify_fields(secret, _VIEW_DOMAIN, token, 1)[0]
+
+
+def sign_feedback(secret: bytes, email: str, development_id: int, label: str) -> str:
+    """A token for one click: `email` says `label` of development `development_id`."""
+    return _sign_fields(secret, _FEEDBACK_DOMAIN, email, str(development_id), label)
+
+
+def verify_feedback(secret: bytes, token: str) -> tuple[str, int, str]:
+    email, development_id, label = _verify_fields(secret, _FEEDBACK_DOMAIN, token, 3)
+    if not development_id.isdigit():
+        raise InvalidToken("the link is not valid")
+    return email, int(development_id), label
+
+
+def sign_session(secret: bytes, expires: int) -> str:
+    """The operator's login cookie: valid until the Unix time `expires`."""
+    return _sign_fields(secret, _SESSION_DOMAIN, "operator", str(expires))
+
+
+def verify_session(secret: bytes, token: str, now: float) -> bool:
+    try:
+        who, expires = _verify_fields(secret, _SESSION_DOMAIN, token, 2)
+    except InvalidToken:
+        return False
+    return who == "operator" and expires.isdigit() and int(expires) > now
+
+
+def sign_manage(secret: bytes, email: str) -> str:
+    """A token for `email`'s subscription page (frequency, time, zone, cases)."""
+    return _sign_fields(secret, _MANAGE_DOMAIN, email)
+
+
+def verify_manage(secret: bytes, token: str) -> str:
+    return _verify_fields(secret, _MANAGE_DOMAIN, token, 1)[0]

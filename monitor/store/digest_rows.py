@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,6 +38,26 @@ def outlet_of(feed: str, link: str) -> str:
     return host.removeprefix("www.")
 
 
+_TYPE_WHY = re.compile(r"^type: '(.+)' -> ")
+_SENTENCE_END = re.compile(r"(?<=[.!?។。؟])\s+")
+EVIDENCE_MAX = 300
+
+
+def evidence(title: str, summary: str, why: Any) -> str:
+    """The sentence (the title, else one of the summary) holding the words the type was read
+    from ("type: 'found guilty' -> conviction" in `why`); those words alone when no sentence
+    holds them as written; '' when the entry has no such words."""
+    phrase = next((m[1] for w in why or () if isinstance(w, str) and (m := _TYPE_WHY.match(w))), "")
+    if not phrase:
+        return ""
+    wanted = phrase.casefold()
+    for text in (title or "", *_SENTENCE_END.split(summary or "")):
+        flat = " ".join(text.split())
+        if wanted in flat.casefold():
+            return flat if len(flat) <= EVIDENCE_MAX else flat[: EVIDENCE_MAX - 1].rstrip() + "…"
+    return phrase
+
+
 def _report(row: Any) -> Report:
     return Report(outlet_of(row.feed, row.link), row.title, row.link, maybe_utc(row.published))
 
@@ -57,7 +78,7 @@ def load_developments(
             rows += conn.execute(select(developments).where(developments.c.id.in_(chunk))).all()
             for entry in conn.execute(select(
                 entries.c.id, entries.c.development_id, entries.c.verdict, entries.c.feed,
-                entries.c.title, entries.c.link, entries.c.published,
+                entries.c.title, entries.c.link, entries.c.published, entries.c.summary, entries.c.why,
             ).where(entries.c.development_id.in_(chunk))):
                 reports.setdefault(entry.development_id, []).append(entry)
         timelines = _timelines(conn, {r.case_id for r in rows}, max(wanted))
@@ -76,6 +97,7 @@ def load_developments(
             people=tuple(row.subjects or ()),
             reports=tuple(_report(e) for e in found),
             context=_context_before(timelines.get(row.case_id, []), row.id, row.type, row.date),
+            evidence=evidence(found[0].title, found[0].summary, found[0].why) if found else "",
         )
     return out
 

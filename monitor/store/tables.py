@@ -169,4 +169,17 @@ subscriber_schedule = Table(
     Column("last_period", String(80)),
 )
 
+# What readers said of a development from a digest's links: who, what, when. A labelled
+# development is left out of later digests (store/feedback.py).
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("development_id", Integer, ForeignKey("developments.id"), nullable=False, index=True),
+    Column("subscriber", String(320), nullable=False),
+    Column("label", String(20), nullable=False),  # not_news | wrong_type | wrong_case
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscriber", "development_id", "label", name="uq_feedback_subscriber_development_label"),
+)
+
 Index("ix_outbox_pending", outbox.c.subscriber, outbox.c.sent)
