@@ -181,3 +181,4 @@ Index("ix_entries_duplicate_of", entries.c.duplicate_of)
 Index("ix_entries_first_seen", entries.c.first_seen)  # pruning
 Index("ix_developments_first_entry_key", developments.c.first_entry_key)
 Index("ix_outbox_entry_id", outbox.c.entry_id)  # pruning keeps entries an outbox row holds
+Index("ix_feeds_next_poll_at", feeds.c.next_poll_at)  # the daemon's tick: which feeds are due

@@ -22,6 +22,7 @@ INDEXES = [
     ('ix_entries_first_seen', 'entries', ['first_seen']),
     ('ix_developments_first_entry_key', 'developments', ['first_entry_key']),
     ('ix_outbox_entry_id', 'outbox', ['entry_id']),
+    ('ix_feeds_next_poll_at', 'feeds', ['next_poll_at']),
 ]
 
 
