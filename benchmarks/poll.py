@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import configparser
+import cProfile
 import dataclasses
 import multiprocessing
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -243,6 +245,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--r2e-feeds", type=int, default=100, help="feeds rss2email polls (0: skip it)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the poller's process in the first poll (top 30 by own time, on stderr)")
     args = parser.parse_args()
 
     from monitor import delivery
@@ -278,12 +281,15 @@ def main() -> None:
             out: dict[str, Any] = {}
             async with build_context(config, engine, "case-monitor/bench (+http://127.0.0.1/)") as ctx:
                 for which, later in (("first", timedelta(0)), ("second", settings.max_interval + timedelta(days=2))):
+                    if args.profile and which == "first":
+                        profiler.enable()
                     started = time.perf_counter()
                     now = datetime.now(UTC)
                     # The daemon's tick: the due feeds' rows in one query, then one round.
                     states = await asyncio.to_thread(feed_store.due_states, engine, now + later)
                     outcomes = await poll_all(ctx, now, states=states)
                     out[which] = (time.perf_counter() - started, summarize(outcomes))
+                    profiler.disable()
                     pool = ctx.parse_pool
                     memory.pids |= set(getattr(pool, "_processes", None) or {})
                     if which == "first":
@@ -293,8 +299,11 @@ def main() -> None:
                         out["digests"] = (time.perf_counter() - started, len(report.sent))
             return out
 
+        profiler = cProfile.Profile()
         with PeakMemory() as memory:
             results = asyncio.run(run(memory))
+        if args.profile:
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         engine.dispose()
         r2e = None
         if args.r2e_feeds:
