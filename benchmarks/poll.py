@@ -1,67 +1,119 @@
-"""Benchmark: poll 1,000 feeds x 50 entries from a loopback server, then again unchanged.
+"""Benchmark: the daemon's own polling path over a loopback farm, beside rss2email's.
 
-    .venv/bin/python benchmarks/poll.py [--feeds 1000] [--entries 50] [--parse threads|processes]
+    .venv/bin/python benchmarks/poll.py [--feeds 1000] [--entries 50] [--r2e-feeds 100]
 
-The server runs in its own process (asyncio streams, bodies generated there, each with an
-ETag; a matching If-None-Match gets 304), so it does not compete with the poller for the
-GIL. The poller is the production path: pipeline.poll_all with a real Judge built from
-config/ and baseline/, a SQLite database in a temporary folder. Prints seconds, requests/s,
-entries/s, peak memory (max RSS) and the ratio second/first.
-Targets (issue 3, 2 cores): first poll < 30 s, second >= 10x faster, peak < 300 MB.
+The farm is served by a separate process on 127.0.0.1 (asyncio streams; each body has an
+ETag and a matching If-None-Match gets 304). Its entries look like news: ~1-2 KB each with a
+title, author, two or three categories, an HTML summary and HTML content with entities;
+2% name a subject of the shipped watchlist with a development word, so classification,
+diff and promises run while the clock does. RSS 2.0 (60%) and Atom (40%).
+
+The poller is what `monitor run` runs, with the shipped defaults: the config from config/
+and baseline/ (one daily subscriber added, so promises are written), `open_store`,
+`build_context` (client pool, host limits, parse workers in processes sized to the machine:
+started lazily, inside the clock), and each round read the way the daemon's tick reads it
+(`due_states`, one query) and polled by `poll_all`. Timed: the first poll (every entry
+new), the digests of what it promised (sent at once, to an outbox folder), and a second poll where every feed
+answers 304.
+
+With rss2email importable (`pip install rss2email` in this environment), the same run then
+has rss2email 3 poll the first `--r2e-feeds` feeds of the same farm twice, mailing each entry
+to an SMTP sink on 127.0.0.1, and prints its entries/s and feeds/s beside ours.
+
+Peak memory is sampled from /proc every 0.1 s: this process plus its parse workers, summed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import configparser
 import cProfile
+import dataclasses
 import multiprocessing
+import os
 import pstats
-import resource
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 WORDS = ("ministry", "province", "market", "harvest", "council", "river", "festival", "school", "road", "budget",
-         "court", "minister", "village", "export", "tourism", "rain", "bridge", "hospital", "police", "trade")
+         "court", "minister", "village", "export", "tourism", "rain", "bridge", "hospital", "police", "trade",
+         "garment", "factory", "workers", "wages", "flood", "dam", "fishing", "rice", "temple", "airport")
+PLACES = ("Battambang", "Siem Reap", "Kampot", "Kratie", "Takeo", "Kampong Cham", "Stung Treng", "Koh Kong")
+DEVELOPMENTS = ("{name} arrested in {place}", "Court charges {name} with incitement", "{name} sentenced to {n} years",
+                "{name} released on bail", "{name} summoned for questioning by investigating judges")
+AUTHORS = ("Sok Chea", "Mary Jones", "Vann Dara", "Peter Ng", "Lim Sophal")
+CATEGORIES = ("Politics", "Economy", "Environment", "Society", "Courts", "Provinces", "Business", "Health")
 
 
-def feed_body(i: int, entries: int) -> bytes:
-    """RSS 2.0 (even i) or Atom (odd i), `entries` items with a few sentences each."""
-    base = 1_700_000_000 + i * 3600
+def _sentence(i: int, j: int, k: int) -> str:
+    words = " ".join(WORDS[(i * 7 + j * 3 + k * 11 + m * 5) % len(WORDS)] for m in range(14))
+    return f"{words.capitalize()} &amp; the {WORDS[(i + k) % len(WORDS)]}&#8217;s plan in {PLACES[(j + k) % len(PLACES)]}."
+
+
+def feed_body(i: int, entries: int, names: list[str]) -> bytes:
+    """Feed i: RSS 2.0 for 3 in 5, else Atom; `entries` items, newest first; item j of feed i
+    names a watched subject when (i * entries + j) % 50 == 7 (2%)."""
+    base = 1_764_000_000 + i * 60
+    rss = i % 5 < 3
     items = []
     for j in range(entries):
-        words = " ".join(WORDS[(i * 7 + j * 3 + k) % len(WORDS)] for k in range(12))
-        title = f"Feed {i} story {j}: {WORDS[(i + j) % len(WORDS)]} news"
-        summary = f"<p>{words.capitalize()}.</p><p>{words[::-1]} in the {WORDS[j % len(WORDS)]}.</p>"
-        when = base - j * 1800
-        if i % 2 == 0:
+        place = PLACES[(i + j) % len(PLACES)]
+        if (i * entries + j) % 50 == 7 and names:
+            name = names[(i * entries + j) // 50 % len(names)]
+            title = DEVELOPMENTS[(i + j) % len(DEVELOPMENTS)].format(name=name, place=place, n=2 + j % 9)
+            lead = f"<p>{title} on Tuesday, lawyers &amp; relatives said, in a case rights groups call political.</p>"
+        else:
+            title = f"{WORDS[(i + j) % len(WORDS)].capitalize()} news from {place}: {WORDS[(i * 3 + j) % len(WORDS)]} report {j}"
+            lead = f"<p>{_sentence(i, j, 0)}</p>"
+        summary = lead + f"<p>{_sentence(i, j, 1)} {_sentence(i, j, 2)}</p>"
+        content = summary + "".join(f"<p>{_sentence(i, j, k)} {_sentence(i, j, k + 1)}</p>" for k in range(3, 5))
+        author = AUTHORS[(i + j) % len(AUTHORS)]
+        cats = [CATEGORIES[(i + j + c) % len(CATEGORIES)] for c in range(2 + (j % 2))]
+        when = base - j * 3 * 3600
+        link = f"http://127.0.0.1/story/{i}/{j}"
+        if rss:
             items.append(
-                f"<item><guid>bench-{i}-{j}</guid><title>{title}</title><link>http://127.0.0.1/{i}/{j}</link>"
-                f"<pubDate>{formatdate(when, usegmt=True)}</pubDate><description><![CDATA[{summary}]]></description></item>"
+                f"<item><guid isPermaLink=\"false\">bench-{i}-{j}</guid><title>{title}</title><link>{link}</link>"
+                f"<dc:creator>{author}</dc:creator>" + "".join(f"<category>{c}</category>" for c in cats)
+                + f"<pubDate>{formatdate(when, usegmt=True)}</pubDate><description><![CDATA[{summary}]]></description>"
+                f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
             )
         else:
             stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             items.append(
-                f"<entry><id>bench-{i}-{j}</id><title>{title}</title><link href=\"http://127.0.0.1/{i}/{j}\"/>"
-                f"<updated>{stamp}</updated><summary type=\"html\"><![CDATA[{summary}]]></summary></entry>"
+                f"<entry><id>tag:bench,2025:{i}-{j}</id><title type=\"html\">{title}</title><link href=\"{link}\"/>"
+                f"<author><name>{author}</name><email>desk{i % 7}@outlet.example</email></author>"
+                + "".join(f"<category term=\"{c}\"/>" for c in cats)
+                + f"<published>{stamp}</published><updated>{stamp}</updated>"
+                f"<summary type=\"html\"><![CDATA[{summary}]]></summary><content type=\"html\"><![CDATA[{content}]]></content></entry>"
             )
-    if i % 2 == 0:
-        doc = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench {i}</title>'
-               f"<link>http://127.0.0.1/{i}</link><description>d</description>{''.join(items)}</channel></rss>")
+    if rss:
+        doc = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+               'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+               f"<title>Outlet {i}</title><link>http://127.0.0.1/{i}</link><description>News of outlet {i}</description>"
+               f"<language>en</language>{''.join(items)}</channel></rss>")
     else:
-        doc = (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-               f"<title>Bench {i}</title><id>bench-{i}</id><updated>2024-01-01T00:00:00Z</updated>{''.join(items)}</feed>")
+        doc = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">'
+               f"<title>Outlet {i}</title><id>tag:bench,2025:{i}</id><updated>2025-11-24T00:00:00Z</updated>{''.join(items)}</feed>")
     return doc.encode()
 
 
-def serve(feeds: int, entries: int, ready: multiprocessing.synchronize.Event, port_box: multiprocessing.sharedctypes.Synchronized) -> None:  # type: ignore[name-defined]
-    bodies = {f"/feed/{i}.xml": feed_body(i, entries) for i in range(feeds)}
+def serve(feeds: int, entries: int, names: list[str], ready: Any, ports: Any) -> None:
+    """The farm (and an SMTP sink for rss2email), in its own process."""
+    bodies = {f"/feed/{i}.xml": feed_body(i, entries, names) for i in range(feeds)}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -88,96 +140,201 @@ def serve(feeds: int, entries: int, ready: multiprocessing.synchronize.Event, po
         finally:
             writer.close()
 
+    async def smtp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Just enough SMTP to accept and drop every message."""
+        try:
+            writer.write(b"220 sink\r\n")
+            data = False
+            while line := await reader.readline():
+                if data:
+                    if line == b".\r\n":
+                        data = False
+                        writer.write(b"250 ok\r\n")
+                    continue
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250 sink\r\n")
+                elif verb == b"DATA":
+                    data = True
+                    writer.write(b"354 go\r\n")
+                elif verb == b"QUIT":
+                    writer.write(b"221 bye\r\n")
+                    break
+                else:
+                    writer.write(b"250 ok\r\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
     async def main() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        port_box.value = server.sockets[0].getsockname()[1]
+        sink = await asyncio.start_server(smtp, "127.0.0.1", 0)
+        ports[0] = server.sockets[0].getsockname()[1]
+        ports[1] = sink.sockets[0].getsockname()[1]
         ready.set()
-        async with server:
+        async with server, sink:
             await server.serve_forever()
 
     asyncio.run(main())
 
 
-async def poll(ctx, now):  # type: ignore[no-untyped-def]
-    from monitor.pipeline import poll_all, summarize
+class PeakMemory:
+    """Peak of (this process + its parse workers) resident memory, summed, from /proc."""
 
-    started = time.perf_counter()
-    outcomes = await poll_all(ctx, now, in_flight=100)
-    return time.perf_counter() - started, summarize(outcomes)
+    def __init__(self) -> None:
+        self.pids: set[int] = set()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def rss(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, sum(self.rss(p) for p in {os.getpid(), *self.pids}))
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def rss2email_run(tmp: Path, port: int, smtp_port: int, feeds: int) -> tuple[float, float] | None:
+    """rss2email 3 over the first `feeds` feeds: (first run s, second run s), or None."""
+    r2e = shutil.which("r2e", path=str(Path(sys.executable).parent)) or shutil.which("r2e")
+    if r2e is None:
+        return None
+    folder = tmp / "r2e"
+    folder.mkdir()
+    cfg, data = folder / "r2e.cfg", folder / "r2e.json"
+    subprocess.run([r2e, "-c", cfg, "-d", data, "new", "bench@example.org"], check=True, capture_output=True)
+    parsed = configparser.ConfigParser(interpolation=None)
+    parsed.read(cfg)
+    parsed["DEFAULT"].update({"email-protocol": "smtp", "smtp-server": "127.0.0.1", "smtp-port": str(smtp_port),
+                              "smtp-ssl": "False", "smtp-auth": "False"})
+    for i in range(feeds):
+        parsed[f"feed.bench{i}"] = {"url": f"http://127.0.0.1:{port}/feed/{i}.xml"}
+    with cfg.open("w") as f:
+        parsed.write(f)
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        done = subprocess.run([r2e, "-c", cfg, "-d", data, "run"], capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            print(f"rss2email failed: {done.stderr[-500:]}", file=sys.stderr)
+            return None
+    return times[0], times[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
-    parser.add_argument("--parse", choices=("threads", "processes"), default="processes")
-    parser.add_argument("--connections", type=int, default=20, help="in all, over pools of 5")
-    parser.add_argument("--profile", choices=("first", "second"), help="cProfile one poll (top 25 by internal time)")
+    parser.add_argument("--r2e-feeds", type=int, default=100, help="feeds rss2email polls (0: skip it)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the poller's process in the first poll (top 30 by own time, on stderr)")
     args = parser.parse_args()
 
+    from monitor import delivery
     from monitor.config import FeedConfig, load_config
-    from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
-    from monitor.memory import load_judge
-    from monitor.pipeline import PollContext
+    from monitor.daemon import build_context, open_store
+    from monitor.mail.transport import make_sender
+    from monitor.pipeline import poll_all, summarize
     from monitor.store import feeds as feed_store
-    from monitor.store.db import open_engine, upgrade
-    from monitor.store.judgements import seed_baseline
 
-    mp = multiprocessing.get_context("spawn")
-    ready, port = mp.Event(), mp.Value("i", 0)
-    server = mp.Process(target=serve, args=(args.feeds, args.entries, ready, port), daemon=True)
-    server.start()
-    ready.wait(60)
-    config = load_config(ROOT / "config", ROOT / "baseline", env={})
-    settings = config.settings
-    pool: Executor | None = ProcessPoolExecutor(2, mp_context=mp) if args.parse == "processes" else None
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = open_engine(f"sqlite:///{tmp}/bench.db")
-        upgrade(engine)
-        seed_baseline(engine, config.cases)
-        feeds = {
-            f"bench {i}": FeedConfig(name=f"bench {i}", url=f"http://127.0.0.1:{port.value}/feed/{i}.xml", interval=timedelta(hours=1))
+    with tempfile.TemporaryDirectory(prefix="monitor-bench-poll-") as scratch:
+        tmp = Path(scratch)
+        shutil.copytree(ROOT / "config", tmp / "config")
+        (tmp / "config" / "subscribers.yaml").write_text("subscribers:\n  - email: desk@example.org\n    frequency: daily\n")
+        config = load_config(tmp / "config", ROOT / "baseline", env={"MONITOR_DATA_DIR": str(tmp / "data")})
+        names = sorted({s.name for s in config.subjects if s.role == "subject"})[:40]
+
+        mp = multiprocessing.get_context("spawn")
+        ready, ports = mp.Event(), mp.Array("i", 2)
+        server = mp.Process(target=serve, args=(args.feeds, args.entries, names, ready, ports), daemon=True)
+        server.start()
+        if not ready.wait(300):
+            raise SystemExit("the farm did not start")
+        port, smtp_port = ports[0], ports[1]
+        config = dataclasses.replace(config, feeds=tuple(
+            FeedConfig(name=f"bench {i}", url=f"http://127.0.0.1:{port}/feed/{i}.xml", interval=timedelta(hours=1))
             for i in range(args.feeds)
-        }
-        feed_store.sync_feeds(engine, feeds.values(), datetime.now(UTC))
+        ))
+        engine = open_store(config)
+        feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
+        settings = config.settings
 
-        async def run() -> list[tuple[float, object]]:
-            # Small pools: httpcore's bookkeeping grows with the connections in one (PERFORMANCE.md).
-            async with make_client_pool("case-monitor/bench", max_connections=args.connections, per_client=5) as client:
-                ctx = PollContext(
-                    engine=engine, client=client, settings=settings, feeds=feeds,
-                    judge_factory=lambda: load_judge(engine, config.subjects, dict(config.cases), config.language_dirs),
-                    limits=FetchLimits(), limiter=HostLimiter(per_host=args.connections, total=args.connections), parse_pool=pool,
-                )
-                if pool is not None:  # start the workers before the clock does
-                    list(pool.map(abs, range(4)))
-                results = []
-                for which in ("first", "second"):
-                    if args.profile == which:
+        async def run(memory: PeakMemory) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            async with build_context(config, engine, "case-monitor/bench (+http://127.0.0.1/)") as ctx:
+                for which, later in (("first", timedelta(0)), ("second", settings.max_interval + timedelta(days=2))):
+                    if args.profile and which == "first":
                         profiler.enable()
-                    results.append(await poll(ctx, datetime.now(UTC)))
-                    if args.profile == which:
-                        profiler.disable()
-                return results
+                    started = time.perf_counter()
+                    now = datetime.now(UTC)
+                    # The daemon's tick: the due feeds' rows in one query, then one round.
+                    states = await asyncio.to_thread(feed_store.due_states, engine, now + later)
+                    outcomes = await poll_all(ctx, now, states=states)
+                    out[which] = (time.perf_counter() - started, summarize(outcomes))
+                    profiler.disable()
+                    pool = ctx.parse_pool
+                    memory.pids |= set(getattr(pool, "_processes", None) or {})
+                    if which == "first":
+                        started = time.perf_counter()
+                        sender = make_sender(None, settings.outbox_dir)
+                        report = await asyncio.to_thread(delivery.send_due, engine, config, sender, now, force=True)
+                        out["digests"] = (time.perf_counter() - started, len(report.sent))
+            return out
 
         profiler = cProfile.Profile()
-        (first, s1), (second, s2) = asyncio.run(run())
+        with PeakMemory() as memory:
+            results = asyncio.run(run(memory))
         if args.profile:
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         engine.dispose()
-    if pool is not None:
-        pool.shutdown()
-    server.terminate()
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    entries = s1.new_entries  # type: ignore[attr-defined]
-    print(f"feeds {args.feeds} x {args.entries} entries, parse in {args.parse}")
-    print(f"first poll:  {first:6.2f} s  {args.feeds / first:7.0f} req/s  {entries / first:7.0f} entries/s  "
-          f"ok {s1.ok} failed {s1.failed} new {entries} verdicts {dict(s1.verdicts)}")  # type: ignore[attr-defined]
-    print(f"second poll: {second:6.2f} s  {args.feeds / second:7.0f} req/s  not modified {s2.not_modified} "  # type: ignore[attr-defined]
-          f"failed {s2.failed} new {s2.new_entries}")  # type: ignore[attr-defined]
-    print(f"ratio second/first: {second / first:.3f}  ({first / second:.1f}x faster)")
-    print(f"peak memory (max RSS): poller {own:.0f} MB, largest child process {workers:.0f} MB")
+        r2e = None
+        if args.r2e_feeds:
+            try:
+                import rss2email  # noqa: F401
+            except ImportError:
+                print("rss2email not importable: `.venv/bin/pip install rss2email` to compare", file=sys.stderr)
+            else:
+                r2e = rss2email_run(tmp, port, smtp_port, min(args.r2e_feeds, args.feeds))
+        server.terminate()
+
+    first, s1 = results["first"]
+    second, s2 = results["second"]
+    digest_s, digests = results["digests"]
+    entries = s1.new_entries
+    print(f"farm: {args.feeds} feeds x {args.entries} entries ({args.feeds * 3 // 5} RSS, {args.feeds - args.feeds * 3 // 5} Atom), "
+          f"~{len(feed_body(1, args.entries, names)) / args.entries:.0f} B/entry; shipped defaults: "
+          f"concurrency {settings.concurrency_global}, per host {settings.concurrency_per_host}, "
+          f"parse workers {os.cpu_count()} (processes)")
+    print(f"first poll:  {first:7.2f} s  {args.feeds / first:7.0f} feeds/s  {entries / first:7.0f} entries/s  "
+          f"ok {s1.ok} failed {s1.failed} new {entries} verdicts {dict(sorted(s1.verdicts.items()))}")
+    print(f"digests:     {digest_s:7.2f} s  {digests} sent (outbox folder)")
+    print(f"second poll: {second:7.2f} s  {args.feeds / second:7.0f} feeds/s  not modified {s2.not_modified} "
+          f"failed {s2.failed} new {s2.new_entries}")
+    print(f"peak memory: {memory.peak / 2**20:.0f} MiB (poller + parse workers, summed)")
+    if r2e is not None:
+        n = min(args.r2e_feeds, args.feeds)
+        r_first, r_second = r2e
+        print(f"rss2email ({n} feeds, {n * args.entries} entries mailed to a loopback SMTP sink):")
+        print(f"  first run:  {r_first:7.2f} s  {n * args.entries / r_first:7.0f} entries/s  -> ours {entries / first / (n * args.entries / r_first):.1f}x")
+        print(f"  second run: {r_second:7.2f} s  {n / r_second:7.0f} feeds/s (all 304)  -> ours {args.feeds / second / (n / r_second):.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The daemon: APScheduler 3 at the edge, driving pipeline.poll_feed per feed.
 
-Our tables are the schedule of record: each feed's job fires on its interval (with jitter),
-reads `feeds.next_poll_at`, and after a poll moves its next run to what the pipeline stored
-(backoff, Retry-After, adaptive interval). A reload job watches config/ and baseline/ and
+Our tables are the schedule of record: one `tick` job reads the rows of every feed due
+(`feeds.next_poll_at`, which the pipeline sets after each poll: jittered interval, backoff,
+Retry-After, adaptive interval) in one query, and starts a round of `poll_all` for those not
+already in flight: the code `poll --once` and the benchmark run. A reload job watches config/ and baseline/ and
 applies a valid change without a restart; an invalid one is logged (file, line, reason) and
 the running config stays. A maintenance job prunes old entries to tombstones. SIGTERM and
 SIGINT stop it: in-flight polls get a grace period to finish, then are cancelled, and every
@@ -27,13 +28,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine
 
 from monitor import delivery
-from monitor.config import Config, FeedConfig, ensure_secret, load_config
+from monitor.config import Config, ensure_secret, load_config
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
 from monitor.logs import log_event, redact_url
 from monitor.mail.transport import make_sender
 from monitor.memory import load_judge
-from monitor.pipeline import PollContext, poll_feed
+from monitor.pipeline import PollContext, PollOutcome, make_parse_pool, poll_all
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
@@ -46,6 +47,7 @@ __all__ = ["NO_SUBSCRIBERS", "Daemon", "build_context", "open_store", "promise_c
 log = logging.getLogger("monitor.daemon")
 
 RELOAD_EVERY = 2.0  # seconds between looks at config/ and baseline/ mtimes
+TICK_EVERY = 1.0  # seconds between looks at which feeds are due
 DIGESTS_EVERY = 60.0  # seconds between looks at what digests are due
 MAINTENANCE_EVERY = timedelta(hours=1)
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
@@ -77,7 +79,9 @@ def promise_callback(config_of: Callable[[], Config]) -> Callable[[Connection, l
 
 def build_context(config: Config, engine: Engine, user_agent: str, *, promise: bool = True,
                   config_of: Callable[[], Config] | None = None) -> PollContext:
-    """A PollContext from settings; the caller closes `ctx.client`.
+    """The PollContext of the daemon and of `poll --once` alike (the benchmark's too): a
+    client pool, host limits and parse workers sized from settings and the machine. The
+    caller closes it (`await ctx.aclose()`, or `async with ctx`).
 
     `config_of` returns the config in force (the daemon swaps in a new one on reload), so the
     judge and the promises always see the current subjects and subscribers.
@@ -93,6 +97,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
         limits=FetchLimits(max_bytes=settings.max_feed_bytes),
         limiter=HostLimiter(per_host=settings.concurrency_per_host, total=settings.concurrency_global),
         on_stored=promise_callback(current) if promise else None,
+        parse_pool=make_parse_pool(),
     )
 
 
@@ -124,6 +129,7 @@ class Daemon:
         self._again: set[str] = set()
         self._stop = asyncio.Event()
         self._running: set[asyncio.Task[object]] = set()
+        self._polling: set[str] = set()  # feeds in a round not yet done
         self._snapshot: dict[str, tuple[int, int]] = {}
         self.engine: Engine | None = None
         self.ctx: PollContext | None = None
@@ -153,9 +159,10 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop, signal.Signals(sig).name)
         try:
-            for feed in config.feeds:
-                if feed.enabled:
-                    await self._schedule(feed)
+            self.scheduler.add_job(
+                self._single("tick", self._tick), IntervalTrigger(seconds=TICK_EVERY, timezone=UTC),
+                id="tick", next_run_time=now,
+            )
             self.scheduler.add_job(
                 self._tracked(self._single("maintenance", self._maintenance)),
                 IntervalTrigger(seconds=MAINTENANCE_EVERY.total_seconds(), timezone=UTC),
@@ -190,7 +197,7 @@ class Daemon:
             await self._finish_in_flight()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
-            await ctx.client.aclose()
+            await ctx.aclose()
             if self.web is not None:
                 await self.web.stop()
             engine.dispose()
@@ -250,34 +257,43 @@ class Daemon:
 
     # -- feeds ---------------------------------------------------------------------------
 
-    async def _schedule(self, feed: FeedConfig) -> None:
-        """Add (or replace) the feed's job, first run at its stored next poll."""
-        assert self.engine is not None
-        state = await asyncio.to_thread(feed_store.load_feed, self.engine, feed.name)
-        if state is None or state.disabled_reason:
-            return
-        interval = feed.interval.total_seconds()
-        now = datetime.now(UTC)
-        first = max(state.next_poll_at or now, now)
-        self.scheduler.add_job(
-            self._tracked(self._single(f"feed:{feed.name}", self._poll)), IntervalTrigger(seconds=interval, jitter=max(1, int(interval * 0.1)), timezone=UTC),
-            args=[feed.name], id=f"feed:{feed.name}", name=feed.name, next_run_time=first, replace_existing=True,
-        )
-
-    async def _poll(self, name: str) -> None:
+    async def _tick(self) -> None:
+        """Start a round for the feeds due and not in flight; returns without waiting for it,
+        so a slow feed never holds back the others. The 304s of finished rounds are
+        written first, so a feed's row is current before it is read again."""
         assert self.engine is not None and self.ctx is not None
-        state = await asyncio.to_thread(feed_store.load_feed, self.engine, name)
+        ctx = self.ctx
+        await ctx.flush_not_modified()
         now = datetime.now(UTC)
-        if state is None or state.disabled_reason:
-            self._unschedule(name)
+        due = await asyncio.to_thread(feed_store.due_states, self.engine, now)
+        enabled = {name for name, feed in ctx.feeds.items() if feed.enabled}
+        states = [s for s in due if s.name in enabled and s.name not in self._polling]
+        if not states or self._stop.is_set():
             return
-        if state.next_poll_at is not None and state.next_poll_at > now + timedelta(seconds=1):
-            self._move_job(name, state.next_poll_at)  # the table says later (backoff, Retry-After)
-            return
+        self._polling.update(s.name for s in states)
+        task = asyncio.create_task(self._round(states, now))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _round(self, states: list[feed_store.FeedState], now: datetime) -> None:
+        assert self.ctx is not None
         started = time.monotonic()
-        outcome = await poll_feed(self.ctx, name, state.next_poll_at or now)
-        if self.metrics is not None:
-            self.metrics.record_poll(outcome.status, outcome.kind, outcome.verdicts, time.monotonic() - started)
+
+        def polled(outcome: PollOutcome) -> None:
+            if self.metrics is not None:  # a round's feeds share its start: seconds to each feed's end
+                self.metrics.record_poll(outcome.status, outcome.kind, outcome.verdicts, time.monotonic() - started)
+            self._polled(outcome)
+
+        try:
+            await poll_all(self.ctx, now, states=states, on_done=polled)
+        except asyncio.CancelledError:
+            # Abandoned at stop: each write is one transaction, so nothing is half-done.
+            log_event(log, "job.abandoned", level=logging.WARNING, job="poll", feeds=len(states))
+        finally:
+            self._polling.difference_update(s.name for s in states)
+
+    def _polled(self, outcome: PollOutcome) -> None:
+        self._polling.discard(outcome.feed)
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
             # Immediate subscribers: send once the burst has gone quiet (a later poll with
             # more news moves this again; the quiet period restarts with it).
@@ -285,18 +301,6 @@ class Daemon:
             when = datetime.now(UTC) + (quiet + timedelta(seconds=1) if quiet else timedelta(0))
             with contextlib.suppress(JobLookupError):
                 self.scheduler.modify_job("digests", next_run_time=when)
-        if outcome.status == "gone":
-            self._unschedule(name)
-        elif outcome.next_poll_at is not None:
-            self._move_job(name, outcome.next_poll_at)
-
-    def _move_job(self, name: str, when: datetime) -> None:
-        with contextlib.suppress(JobLookupError):
-            self.scheduler.modify_job(f"feed:{name}", next_run_time=max(when, datetime.now(UTC)))
-
-    def _unschedule(self, name: str) -> None:
-        with contextlib.suppress(JobLookupError):
-            self.scheduler.remove_job(f"feed:{name}")
 
     # -- digests and the web pages --------------------------------------------
 
@@ -392,16 +396,12 @@ class Daemon:
         ctx.settings = new.settings
         await ctx.rebuild_judge(prepare=lambda: seed_baseline(engine, new.cases))
         old_by_name = {f.name: f for f in old.feeds}
-        retimed = 0
-        for feed in new.feeds:
-            before = old_by_name.get(feed.name)
-            if not feed.enabled:
-                self._unschedule(feed.name)
-            elif before is None or not before.enabled or before.url != feed.url or before.interval != feed.interval:
-                retimed += before is not None
-                await self._schedule(feed)
-        for name in removed:
-            self._unschedule(name)
+        # The tick polls what is due: a new feed or URL is due now (sync_feeds), a changed
+        # interval applies from the feed's next poll.
+        retimed = sum(
+            1 for f in new.feeds
+            if f.name in old_by_name and f.enabled and old_by_name[f.name].interval != f.interval
+        )
         log_event(
             log, "config.applied", feeds=sum(f.enabled for f in new.feeds), added=len(added), removed=len(removed),
             retimed=retimed, subjects=len(new.subjects), cases=len(new.cases),

@@ -142,3 +142,15 @@ def _entry_time(raw: Any) -> datetime | None:
             except (OverflowError, ValueError):
                 continue
     return None
+
+
+def parse_in_worker(
+    body: bytes, source: str, feed: str, headers: dict[str, str], language: str | None
+) -> tuple[ParsedFeed | None, str | None]:
+    """parse_feed for a worker process (or a thread): errors come back as text (ParseError's
+    constructor does not survive pickling). Lives here, not in the pipeline, so a worker
+    imports only this module and feedparser."""
+    try:
+        return parse_feed(body, source=source, feed=feed, headers=headers, language=language), None
+    except ParseError as exc:
+        return None, str(exc).removeprefix(f"{feed}: ")

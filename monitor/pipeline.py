@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -42,17 +44,50 @@ from monitor.judge.order import publication_order, unique_entries
 from monitor.judge.verdict import Judge
 from monitor.logs import log_event
 from monitor.model import Entry, Judgement, KnownEvent
-from monitor.parse import ParsedFeed, parse_feed
+from monitor.parse import ParsedFeed, parse_in_worker
 from monitor.store import feeds as feed_store
 from monitor.store.judgements import StoredEntry, save_judgements
 
-__all__ = ["PollContext", "PollOutcome", "PollSummary", "poll_all", "poll_feed", "summarize"]
+__all__ = [
+    "PollContext",
+    "PollOutcome",
+    "PollSummary",
+    "make_parse_pool",
+    "parse_in_worker",
+    "parse_workers",
+    "poll_all",
+    "poll_feed",
+    "summarize",
+]
 
 log = logging.getLogger("monitor.pipeline")
 
 Status = Literal["ok", "not_modified", "failed", "gone", "skipped"]
 # How far back publication times count for the adaptive interval (schedule.adaptive_interval).
 ADAPTIVE_WEEKS = 4
+# 304s are written down in batches of at most this many (and at the end of every round).
+NOT_MODIFIED_BATCH = 500
+
+
+def parse_workers() -> int:
+    """Worker processes for parsing: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_parse_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """The parse pool of the daemon, `poll --once` and the benchmark alike: feedparser is the
+    largest per-entry cost and holds the GIL, so it runs in processes, one per core.
+
+    Workers come from a fork server that has imported only monitor.parse (never a fork of
+    this process, which holds threads, sockets and database connections), and are started
+    on first use.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["monitor.parse"])
+    return ProcessPoolExecutor(max_workers=workers or parse_workers(), mp_context=context)
 
 
 @dataclass
@@ -75,15 +110,48 @@ class PollContext:
     parse_pool: Executor | None = None
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    in_flight: int | None = None  # feeds between fetch and store at once; default 2 x concurrency
     _judge: Judge | None = field(default=None, repr=False)
     _lock: asyncio.Lock | None = field(default=None, repr=False)
-    _write_lock: asyncio.Lock | None = field(default=None, repr=False)
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _not_modified: list[feed_store.NotModified] = field(default_factory=list, repr=False)
 
     @property
-    def write_lock(self) -> asyncio.Lock:
-        if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
-        return self._write_lock
+    def slots(self) -> asyncio.Semaphore:
+        """At most `in_flight` feeds between fetch and store, over every round in progress,
+        so bodies and parsed entries waiting for the Judge cannot pile up in memory."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.in_flight or max(4, 2 * self.settings.concurrency_global))
+        return self._slots
+
+    def note_not_modified(self, row: feed_store.NotModified) -> bool:
+        """Queue one 304's bookkeeping; True when the batch is full and should be flushed."""
+        self._not_modified.append(row)
+        return len(self._not_modified) >= NOT_MODIFIED_BATCH
+
+    async def flush_not_modified(self) -> None:
+        """Write the queued 304s in one transaction. A failure is logged, not raised: those
+        feeds keep their old schedule and are simply polled again."""
+        rows, self._not_modified = self._not_modified, []
+        if not rows:
+            return
+        try:
+            await asyncio.to_thread(feed_store.record_not_modified_many, self.engine, rows)
+        except Exception as exc:
+            log_event(log, "poll.not_modified_unsaved", level=logging.ERROR, feeds=len(rows), error=f"{type(exc).__name__}: {exc}")
+
+    async def aclose(self) -> None:
+        """Write what is queued, close the HTTP clients, stop the parse workers."""
+        await self.flush_not_modified()
+        await self.client.aclose()
+        if isinstance(self.parse_pool, ProcessPoolExecutor):
+            await asyncio.to_thread(self.parse_pool.shutdown, True, cancel_futures=True)
+
+    async def __aenter__(self) -> PollContext:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     @property
     def judge_lock(self) -> asyncio.Lock:
@@ -152,29 +220,37 @@ async def poll_all(
     now: datetime,
     names: Sequence[str] | None = None,
     *,
+    states: Sequence[feed_store.FeedState] | None = None,
     on_done: Callable[[PollOutcome], object] | None = None,
-    in_flight: int | None = None,
 ) -> list[PollOutcome]:
-    """Poll `names` (default: every enabled feed) once each; one line of totals in the log.
+    """Poll a round of feeds once each; one line of totals in the log.
 
-    At most `in_flight` feeds are between fetch and store at once, so bodies and parsed
-    entries waiting for the Judge cannot pile up in memory.
+    The round is `states` when the caller has just read them (the daemon's tick reads the due
+    feeds' rows in one query), else `names` (default: every enabled feed) with their rows
+    read here in one query. At most `ctx.in_flight` feeds are between fetch and store at
+    once, over all rounds in progress. The round's 304s are written in batches.
     """
-    if names is None:
-        names = [name for name, feed in ctx.feeds.items() if feed.enabled]
-    slots = asyncio.Semaphore(in_flight or max(4, 2 * ctx.settings.concurrency_global))
-    # One query for every feed's state instead of one per feed: a round of unchanged feeds
-    # is mostly 304s, where that lookup was a third of the work.
-    states = {state.name: state for state in await asyncio.to_thread(feed_store.feed_states, ctx.engine)}
+    if states is None:
+        wanted = [name for name, feed in ctx.feeds.items() if feed.enabled] if names is None else list(names)
+        by_name = {state.name: state for state in await asyncio.to_thread(feed_store.feed_states, ctx.engine)}
+        round_: list[tuple[str, feed_store.FeedState | None]] = [(name, by_name.get(name)) for name in wanted]
+    else:
+        round_ = [(state.name, state) for state in states]
 
-    async def one(name: str) -> PollOutcome:
-        async with slots:
-            outcome = await poll_feed(ctx, name, now, state=states.get(name))
+    async def one(name: str, state: feed_store.FeedState | None) -> PollOutcome:
+        async with ctx.slots:
+            if state is None:
+                outcome = _skipped(name, "not in the feeds table")
+            else:
+                outcome = await poll_feed(ctx, name, now, state=state, batch=True)
         if on_done is not None:
             on_done(outcome)
         return outcome
 
-    outcomes = list(await asyncio.gather(*(one(name) for name in names)))
+    try:
+        outcomes = list(await asyncio.gather(*(one(name, state) for name, state in round_)))
+    finally:
+        await ctx.flush_not_modified()
     s = summarize(outcomes)
     log_event(
         log, "poll.cycle", feeds=len(outcomes), ok=s.ok, not_modified=s.not_modified, failed=s.failed,
@@ -183,29 +259,34 @@ async def poll_all(
     return outcomes
 
 
+def _skipped(name: str, reason: str) -> PollOutcome:
+    log_event(log, "poll.skipped", feed=name, reason=reason, level=logging.DEBUG)
+    return PollOutcome(name, "skipped", error=reason)
+
+
 async def poll_feed(
-    ctx: PollContext, feed_name: str, due: datetime, *, state: feed_store.FeedState | None = None
+    ctx: PollContext, feed_name: str, due: datetime, *, state: feed_store.FeedState | None = None, batch: bool = False
 ) -> PollOutcome:
     """Poll one feed; never raises (except cancellation): failures become outcomes.
 
     `state` is the feed's row when the caller just read it (poll_all reads them all at once).
+    With `batch` (poll_all), a 304 is only queued on the context and written with others
+    (`flush_not_modified`); without, it is written before this returns.
     """
     now = ctx.clock()
     try:
         if state is None:
             state = await asyncio.to_thread(feed_store.load_feed, ctx.engine, feed_name)
         if state is None or state.disabled_reason:
-            reason = "not in the feeds table" if state is None else f"disabled: {state.disabled_reason}"
-            log_event(log, "poll.skipped", feed=feed_name, reason=reason, level=logging.DEBUG)
-            return PollOutcome(feed_name, "skipped", error=reason)
-        return await _poll(ctx, state, now, due)
+            return _skipped(feed_name, "not in the feeds table" if state is None else f"disabled: {state.disabled_reason}")
+        return await _poll(ctx, state, now, due, batch)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the per-feed boundary: anything, even a bug, stays with this feed
         return await _failed(ctx, feed_name, now, exc, None)
 
 
-async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, due: datetime) -> PollOutcome:
+async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, due: datetime, batch: bool) -> PollOutcome:
     name = state.name
     request = FetchRequest(feed=name, url=state.url, etag=state.etag, last_modified=state.last_modified)
     try:
@@ -227,11 +308,9 @@ async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, du
     interval = _interval(ctx, name)
     if result.status == "not_modified":
         next_poll = _next_poll(ctx, now, interval, result)
-        async with ctx.write_lock:  # one writer at a time: SQLite's busy wait sleeps in ms steps
-            await asyncio.to_thread(
-                feed_store.record_not_modified, ctx.engine, name, now=now, next_poll_at=next_poll,
-                etag=result.etag, last_modified=result.last_modified,
-            )
+        # No thread hop, lock or transaction per 304: queued, written in batches.
+        if ctx.note_not_modified(feed_store.NotModified(name, now, next_poll, result.etag, result.last_modified)) or not batch:
+            await ctx.flush_not_modified()
         log_event(log, "poll.not_modified", level=logging.DEBUG, feed=name, seconds=f"{result.elapsed:.2f}", late=f"{late:.1f}")
         return PollOutcome(name, "not_modified", moved_to=moved, next_poll_at=next_poll)
 
@@ -328,17 +407,6 @@ async def _parse(ctx: PollContext, name: str, result: FetchResult) -> ParsedFeed
     if parsed is None:
         raise ParseError(name, error or "not a readable feed")
     return parsed
-
-
-def parse_in_worker(
-    body: bytes, source: str, feed: str, headers: dict[str, str], language: str | None
-) -> tuple[ParsedFeed | None, str | None]:
-    """parse_feed for a thread or a process: errors come back as text (FeedError's
-    constructor does not survive pickling)."""
-    try:
-        return parse_feed(body, source=source, feed=feed, headers=headers, language=language), None
-    except ParseError as exc:
-        return None, str(exc).removeprefix(f"{feed}: ")
 
 
 def _interval(ctx: PollContext, name: str) -> timedelta:

@@ -312,3 +312,46 @@ def test_entries_older_than_the_age_limit_are_kept_but_promised_to_nobody(harnes
     h2 = harness({"fresh": "/fresh.xml"})
     assert h2.one("fresh").new_entries == 1
     assert [s.entry_key for s in h2.stored] == ["fresh#sokha-2"]
+
+
+def test_a_round_of_304s_is_written_in_one_batch(harness, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # Issue 11: per 304, a thread hop, a global lock and one UPDATE transaction. Now the
+    # round's 304s are queued and written in one executemany, after the round.
+    h = harness({f"f{i}": "/feed.xml" for i in range(6)})
+    assert {o.status for o in h.all().values()} == {"ok"}
+    batches: list[int] = []
+    real = feed_store.record_not_modified_many
+    monkeypatch.setattr(feed_store, "record_not_modified_many", lambda engine, rows: (batches.append(len(rows)), real(engine, rows)))
+    monkeypatch.setattr(feed_store, "record_not_modified", lambda *a, **k: pytest.fail("one 304 written alone"))
+    before = {f"f{i}": h.state(f"f{i}").next_poll_at for i in range(6)}
+    outcomes = h.all()
+    assert {o.status for o in outcomes.values()} == {"not_modified"}
+    assert batches == [6]
+    for name, outcome in outcomes.items():
+        state = h.state(name)
+        assert state.last_status == "not_modified" and state.next_poll_at == outcome.next_poll_at != before[name]
+
+
+def test_daemon_poll_once_and_benchmark_share_one_context_builder(tmp_path: Path, config: Any) -> None:
+    # One path: build_context gives parse workers in processes, one per core, built by the
+    # same function the benchmark calls; closing the context stops them.
+    from concurrent.futures import ProcessPoolExecutor
+
+    from monitor.daemon import build_context
+    from monitor.parse import parse_in_worker
+    from monitor.pipeline import parse_workers
+    from monitor.store.db import open_engine
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    ctx = build_context(config, engine, UA)
+    try:
+        assert isinstance(ctx.parse_pool, ProcessPoolExecutor)
+        assert ctx.parse_pool._max_workers == parse_workers() >= 1
+        assert ctx.limiter is not None and ctx.limiter.per_host == config.settings.concurrency_per_host
+        body = FEED_XML.encode() if isinstance(FEED_XML, str) else FEED_XML
+        parsed, error = ctx.parse_pool.submit(parse_in_worker, body, "s", "f", {}, None).result(timeout=60)
+        assert error is None and parsed is not None and parsed.entries
+    finally:
+        asyncio.run(ctx.aclose())
+        engine.dispose()
+    assert ctx.parse_pool._shutdown_thread

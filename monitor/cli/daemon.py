@@ -52,8 +52,8 @@ def poll_command(state: State, once: bool) -> None:
         feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
 
         async def go(advance) -> list[pipeline.PollOutcome]:
-            ctx = build_context(config, engine, user_agent(config))
-            async with ctx.client:
+            # The daemon's context and round (parse workers, bulk state reads, batched 304s).
+            async with build_context(config, engine, user_agent(config)) as ctx:
                 return await pipeline.poll_all(ctx, datetime.now(UTC), names, on_done=advance)
 
         if sys.stderr.isatty():

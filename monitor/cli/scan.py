@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -11,7 +13,6 @@ from monitor import scan
 from monitor.cli._common import State, reports_errors, url_reader
 from monitor.config import NO_LANGUAGE_PACK
 from monitor.judge.lexicon import language_packs
-from monitor.judge.order import publication_order, unique_entries
 from monitor.memory import load_judge
 from monitor.store.db import open_engine, upgrade
 from monitor.store.judgements import seed_baseline
@@ -29,26 +30,27 @@ def scan_command(state: State, sources: tuple[str, ...], state_url: str | None) 
     README.md, section "`monitor scan`: the contract".
     """
     config = state.config
-    engine = open_engine(state_url or "sqlite://")
-    try:
-        upgrade(engine)
-        seed_baseline(engine, config.cases)
-        report = scan.ScanReport()
-        now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="monitor-scan-") as scratch:
+        # Without --state, a throwaway database in a file (not in memory): what a scan stores
+        # then costs disk, not memory.
+        engine = open_engine(state_url or f"sqlite:///{Path(scratch) / 'scan.db'}")
+        try:
+            upgrade(engine)
+            seed_baseline(engine, config.cases)
+            report = scan.ScanReport()
+            now = datetime.now(UTC)
 
-        def warn(message: str) -> None:
-            click.echo(f"monitor: {message}", err=True)
+            def warn(message: str) -> None:
+                click.echo(f"monitor: {message}", err=True)
 
-        judge = load_judge(engine, config.subjects, dict(config.cases), config.language_dirs)
-        entries = scan.read_entries(sources, url_reader(config), report, warn)
-        for language in scan.languages_without_pack(entries, language_packs()):
-            warn(f"warning: language '{language}' {NO_LANGUAGE_PACK}")
-        ordered = publication_order(unique_entries(entries))
-        results = scan.judge_entries(engine, judge, ordered, now)
-        scan.write_results(results, sys.stdout, report)
-        sys.stdout.flush()
-    finally:
-        engine.dispose()
+            judge = load_judge(engine, config.subjects, dict(config.cases), config.language_dirs)
+            with scan.spool_entries(sources, url_reader(config), report, warn) as spool:
+                for language in scan.languages_without_pack(spool, language_packs()):
+                    warn(f"warning: language '{language}' {NO_LANGUAGE_PACK}")
+                scan.judge_spool(engine, judge, spool, now, sys.stdout, report)
+            sys.stdout.flush()
+        finally:
+            engine.dispose()
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.verdicts.items())) or "no entries"
     click.echo(f"monitor: scanned {report.entries} entries ({counts}); {len(report.failures)} source(s) failed", err=True)
     if report.failures:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, RowMapping, delete, exists, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, update
 
 from monitor.model import Entry
 from monitor.store.shared import CHUNK, chunks, utc
@@ -21,7 +21,9 @@ from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
 
 __all__ = [
     "FeedState",
+    "NotModified",
     "due_feeds",
+    "due_states",
     "entry_counts",
     "feed_states",
     "known_hashes",
@@ -32,6 +34,7 @@ __all__ = [
     "record_failure",
     "record_gone",
     "record_not_modified",
+    "record_not_modified_many",
     "record_success",
     "sync_feeds",
     "tombstoned",
@@ -157,6 +160,19 @@ def due_feeds(engine: Engine, now: datetime) -> list[str]:
         return list(conn.execute(query).scalars())
 
 
+def due_states(engine: Engine, now: datetime) -> list[FeedState]:
+    """The rows of every feed due by `now` (disabled ones never are), soonest first: one
+    query per scheduler tick, whatever the number of feeds."""
+    query = (
+        select(feeds)
+        .where(feeds.c.disabled_reason.is_(None))
+        .where((feeds.c.next_poll_at.is_(None)) | (feeds.c.next_poll_at <= now))
+        .order_by(feeds.c.next_poll_at, feeds.c.name)
+    )
+    with engine.connect() as conn:
+        return [_state(r) for r in conn.execute(query).mappings()]
+
+
 def record_success(
     engine: Engine,
     name: str,
@@ -194,6 +210,34 @@ def record_not_modified(
                 last_success_at=now, last_status="not_modified", error_count=0,
             )
         )
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """One 304 to write down: record_not_modified_many takes a batch of them."""
+
+    name: str
+    now: datetime
+    next_poll_at: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+def record_not_modified_many(engine: Engine, rows: Sequence[NotModified]) -> None:
+    """Many 304s in one transaction and one executemany: a round of unchanged feeds costs a
+    statement per feed, not a transaction (and a lock) per feed."""
+    if not rows:
+        return
+    statement = update(feeds).where(feeds.c.name == bindparam("b_name")).values(
+        etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"), next_poll_at=bindparam("b_next"),
+        last_success_at=bindparam("b_now"), last_status="not_modified", error_count=0,
+    )
+    params = [
+        {"b_name": r.name, "b_etag": r.etag, "b_last_modified": r.last_modified, "b_next": r.next_poll_at, "b_now": r.now}
+        for r in rows
+    ]
+    with engine.begin() as conn:
+        conn.execute(statement, params)
 
 
 def record_failure(engine: Engine, name: str, *, now: datetime, kind: str, error: str, next_poll_at: datetime) -> int:
@@ -263,8 +307,13 @@ def update_edited(engine: Engine, edited: Sequence[Entry]) -> int:
 
 def publication_times(engine: Engine, feed: str, since: datetime) -> list[datetime]:
     """When the feed's stored entries were published (or first seen), since `since`."""
+    # Two index ranges of ix_entries_feed_published (feed, published, first_seen), never a
+    # pass over the table: coalesce(published, first_seen) >= since, spelled so an index
+    # serves it. The cost is the feed's entries since `since`, whatever the history kept.
     when = func.coalesce(entries.c.published, entries.c.first_seen)
-    query = select(when).where(entries.c.feed == feed).where(when >= since)
+    query = select(when).where(entries.c.feed == feed).where(
+        or_(entries.c.published >= since, and_(entries.c.published.is_(None), entries.c.first_seen >= since))
+    )
     with engine.connect() as conn:
         return [t for t in (utc(v) for v in conn.execute(query).scalars()) if t is not None]
 

@@ -183,3 +183,15 @@ feedback = Table(
 )
 
 Index("ix_outbox_pending", outbox.c.subscriber, outbox.c.sent)
+
+# Every per-feed or per-development query finds its rows through an index, so a poll costs
+# the same whatever the size of the history (tests/test_query_plans.py holds them to it).
+# One feed's recent publication times (the adaptive interval), read from the index alone:
+Index("ix_entries_feed_published", entries.c.feed, entries.c.published, entries.c.first_seen)
+# A development's entries (its first report's time; supersede; digests), read from the index:
+Index("ix_entries_development", entries.c.development_id, entries.c.verdict, entries.c.published)
+Index("ix_entries_duplicate_of", entries.c.duplicate_of)
+Index("ix_entries_first_seen", entries.c.first_seen)  # pruning
+Index("ix_developments_first_entry_key", developments.c.first_entry_key)
+Index("ix_outbox_entry_id", outbox.c.entry_id)  # pruning keeps entries an outbox row holds
+Index("ix_feeds_next_poll_at", feeds.c.next_poll_at)  # the daemon's tick: which feeds are due
