@@ -15,23 +15,19 @@ import email.policy
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import Engine, insert, select
+from webworld import CASE, NOW, scanned_world
 
 from monitor import delivery
-from monitor.cli import cli
-from monitor.config import Config, ensure_secret, load_config
+from monitor.config import Config
 from monitor.mail.transport import make_sender
-from monitor.model import Subscriber
 from monitor.store import feedback
-from monitor.store.db import open_engine
 from monitor.store.tables import developments, outbox
-from monitor.web import RunningServer, WebContext, make_app, serve_in_thread
+from monitor.web import RunningServer
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"),
@@ -40,8 +36,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="no 
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
-CASE = "kem-sokha-treason"
-NOW = datetime(2025, 9, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +48,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Engine, Config, RunningServer]]:
-    db = tmp_path / "state.db"
-    result = CliRunner().invoke(cli, ["--config", str(ROOT / "config"), "--baseline", str(ROOT / "baseline"),
-                                      "scan", str(STREAM), "--state", f"sqlite:///{db}"])
-    assert result.exit_code == 0, result.output
-    config = load_config(ROOT / "config", ROOT / "baseline")
-    config = dataclasses.replace(config, subscribers=(
-        Subscriber("first@example.org", cases=(CASE,), frequency="immediate"),
-        Subscriber("second@example.org", cases=(CASE,), frequency="immediate")))
-    engine = open_engine(f"sqlite:///{db}")
-    secret = ensure_secret(config.settings).encode()
-    holder: dict[str, Config] = {"c": config}
-    server = serve_in_thread(make_app(WebContext(engine, secret, clock=lambda: NOW, config_of=lambda: holder["c"])))
-    holder["c"] = dataclasses.replace(config, settings=dataclasses.replace(config.settings, public_url=server.url))
-    yield engine, holder["c"], server
-    server.stop()
-    engine.dispose()
+    yield from scanned_world(tmp_path, public_url_is_server=True)
 
 
 def test_a_case_page_in_chromium(browser: Any, world: tuple[Engine, Config, RunningServer]) -> None:

@@ -9,7 +9,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from html import unescape
 from pathlib import Path
 
@@ -18,41 +18,25 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 from sqlalchemy import Engine, insert, select
+from webworld import CASE, NOW, scanned_world
 
 from monitor import delivery
 from monitor.cli import cli
-from monitor.config import Config, ensure_secret, load_config
+from monitor.config import Config, ensure_secret
 from monitor.mail.tokens import sign_feedback, verify_feedback
 from monitor.mail.transport import make_sender
-from monitor.model import Subscriber
 from monitor.store import feedback
-from monitor.store.db import open_engine
 from monitor.store.tables import developments, outbox
 from monitor.store.tables import feedback as feedback_table
-from monitor.web import RunningServer, WebContext, make_app, serve_in_thread
+from monitor.web import RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAM = ROOT / "tests" / "data" / "stream"
-CASE = "kem-sokha-treason"
-NOW = datetime(2025, 9, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Engine, Config, RunningServer]]:
-    db = tmp_path / "state.db"
-    result = CliRunner().invoke(cli, ["--config", str(ROOT / "config"), "--baseline", str(ROOT / "baseline"),
-                                      "scan", str(STREAM), "--state", f"sqlite:///{db}"])
-    assert result.exit_code == 0, result.output
-    config = load_config(ROOT / "config", ROOT / "baseline")
-    config = dataclasses.replace(config, subscribers=(
-        Subscriber("first@example.org", cases=(CASE,), frequency="immediate"),
-        Subscriber("second@example.org", cases=(CASE,), frequency="immediate")))
-    engine = open_engine(f"sqlite:///{db}")
-    secret = ensure_secret(config.settings).encode()
-    server = serve_in_thread(make_app(WebContext(engine, secret, clock=lambda: NOW, config_of=lambda: config)))
-    yield engine, config, server
-    server.stop()
-    engine.dispose()
+    yield from scanned_world(tmp_path)
 
 
 def _promise(engine: Engine, who: str, ids: list[int]) -> None:
