@@ -78,10 +78,15 @@ def _compile() -> None:
     """Compile the installed language packs into the patterns and the automaton below."""
     global _DENIAL, _ENGLISH_TYPES, _ENGLISH_MASKS, _ENGLISH_NEGATION, _ENGLISH_APPEALS, _IMPERATIVE, _SPEECH, _ENGLISH_RECAP, _DISCUSSION_TITLE, _LOOK_BACK_TITLE, _KHMER
     _DENIAL = re.compile(lexicon.spaced_cue("denials"))
-    _ENGLISH_TYPES = {
-        t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in lexicon.SPACED_TYPES.items()
-    }
-    _ENGLISH_MASKS = re.compile(lexicon.spaced_cue("not_events"))
+    _ENGLISH_TYPES = []
+    for scripts, types, masks in lexicon.spaced_by_script():
+        letters = "".join(lexicon.SCRIPT_LETTERS[s] for s in sorted(scripts))
+        _ENGLISH_TYPES.append((
+            re.compile(f"[{letters}]") if letters else None,
+            {t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in types.items() if pats},
+            re.compile("|".join(f"(?:{p})" for p in masks)) if masks else None,
+        ))
+    _ENGLISH_MASKS = None  # per pack, in _ENGLISH_TYPES
     _ENGLISH_NEGATION = re.compile(lexicon.spaced_cue("negations"))
     _ENGLISH_APPEALS = re.compile(lexicon.spaced_cue("appeals"))
     _IMPERATIVE = re.compile(lexicon.spaced_cue("imperatives"))
@@ -258,14 +263,19 @@ def _find_hits(text: str) -> tuple[list[Hit], list[int], list[int]]:
 def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, int]], int | None]:
     """Type words of the sentence (longest wins where they overlap), negation and recap cues."""
     raw: list[Hit] = []
-    masks: list[tuple[int, int]] = [m.span() for m in _ENGLISH_MASKS.finditer(text)]
+    masks: list[tuple[int, int]] = []
     negations: list[int] = []
     recaps: list[int] = []
     neutral: list[tuple[int, int]] = []
     appeals: list[int] = []
-    for type_, pattern in _ENGLISH_TYPES.items():
-        for m in pattern.finditer(text):
-            raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
+    for script, types, not_events in _ENGLISH_TYPES:  # each spaced pack, if its script is here
+        if script is not None and not script.search(text):
+            continue
+        if not_events is not None:
+            masks += [m.span() for m in not_events.finditer(text)]
+        for type_, pattern in types.items():
+            for m in pattern.finditer(text):
+                raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
     if UNSPACED_CHARS.search(text):
         for end_index, (length, kind, type_) in _KHMER.iter(text):
             start, end = end_index + 1 - length, end_index + 1

@@ -10,6 +10,7 @@ Nothing here names a language: adding one is adding a file (monitor/languages/RE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -50,6 +51,41 @@ AGO_UNITS: dict[str, str] = {}  # unit words -> day | week | month | year
 AGO_TEMPLATES: list[tuple[str, str]] = []  # (spacing, "{n} {unit} ago") of every pack
 _INSTALLED: tuple[object, ...] | None = None
 _ON_INSTALL: list[Callable[[], None]] = []
+
+
+# Letters of the scripts written with spaces, so that a sentence is read only by the packs
+# whose script it contains: an English sentence never runs the Cyrillic or Arabic patterns.
+SCRIPT_LETTERS: dict[str, str] = {
+    "latin": "A-Za-z\u00c0-\u024f\u1e00-\u1eff",
+    "cyrillic": "\u0400-\u052f",
+    "greek": "\u0370-\u03ff",
+    "armenian": "\u0530-\u058f",
+    "hebrew": "\u0590-\u05ff",
+    "arabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff",
+    "devanagari": "\u0900-\u097f",
+    "georgian": "\u10a0-\u10ff",
+    "ethiopic": "\u1200-\u137f",
+}
+
+
+def _scripts_of(regexes: Iterable[str]) -> frozenset[str]:
+    """The scripts a pack's patterns are written in (escapes such as \\b and \\w ignored)."""
+    letters = re.sub(r"\\.", "", "".join(regexes))
+    return frozenset(name for name, span in SCRIPT_LETTERS.items() if re.search(f"[{span}]", letters))
+
+
+def spaced_by_script() -> list[tuple[frozenset[str], dict[str, list[str]], list[str]]]:
+    """Per pack: its scripts (empty: read every sentence), the type regexes of a spaced
+    language, and the mask regexes of any (an unspaced pack's `re:` masks included)."""
+    out = []
+    for pack in _PACKS.values():
+        types = pack.types if pack.spacing == "words" else {}
+        masks = pack.cues.get("not_events", [])
+        if types or masks:
+            # An unspaced script has no letters table here: its patterns read every sentence.
+            scripts = _scripts_of([r for rs in types.values() for r in rs] + masks) if pack.spacing == "words" else frozenset()
+            out.append((scripts, types, masks))
+    return out
 
 
 def spaced_cue(kind: str) -> str:
