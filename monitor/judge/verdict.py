@@ -1,7 +1,9 @@
 """Compose match, classify and diff into one verdict per entry, in publication order.
 
 The Judge holds the only mutable state of the decision: the known events it learns as it
-goes, so that the second outlet to report a story is a duplicate of the first.
+goes, so that the second outlet to report a story is a duplicate of the first, and a report
+published earlier that arrives later takes the first one's place (verdicts do not depend
+on the order feeds arrive in).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Judge:
             event = self.known.reroot(superseded, entry.id, entry.published)
             decision = replace(decision, verdict=Verdict.NEW, duplicate_of=None,
                                reason=f"first report: published before '{superseded}', which arrived first")
+            # Its fingerprint joins the story it now heads (near-copies find it as the root).
             remember(entry, match, replace(decision, verdict=Verdict.DUPLICATE, duplicate_of=entry.id), self.known, published)
             judgement = self._judgement(entry, match, decision, reading.candidates)
             return replace(judgement, supersedes=superseded), event
