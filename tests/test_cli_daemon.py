@@ -85,6 +85,16 @@ def test_status_shows_each_feeds_last_success_error_and_entries(setup: Setup) ->
     assert "total: 2 feeds, 1 failing, 0 disabled, 20 entries stored" in status.stdout
 
 
+def test_status_says_a_moved_feed_should_be_updated_and_the_move_survives_a_restart(setup: Setup) -> None:
+    (setup.tmp / "config" / "feeds.yaml").write_text(f"feeds:\n  - name: Moved\n    url: {setup.server.url('/moved/301')}\n")
+    assert setup.run("poll", "--once").returncode == 0
+    setup.run("poll", "--once")  # a second start: the moved URL is kept, not reverted
+    status = setup.run("status")
+    assert f"url: {setup.server.url('/feed.xml')}" in status.stdout
+    assert f"moved permanently from {setup.server.url('/moved/301')}: update its url in feeds.yaml" in status.stdout
+    assert setup.server.paths().count("/moved/301") == 1
+
+
 def test_feeds_test_shows_verdicts_and_stores_nothing(setup: Setup) -> None:
     shown = setup.run("feeds", "test", "Ledger")
     assert shown.returncode == 0, shown.stderr

@@ -355,3 +355,18 @@ def test_daemon_poll_once_and_benchmark_share_one_context_builder(tmp_path: Path
         asyncio.run(ctx.aclose())
         engine.dispose()
     assert ctx.parse_pool._shutdown_thread
+
+
+def test_a_permanent_move_survives_a_restart_until_the_config_changes(harness, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    h = harness({"moved": "/moved/301"})
+    assert h.one("moved").moved_to == feed_server.url("/feed.xml")
+    # A restart syncs the same config without knowing the one applied before.
+    feed_store.sync_feeds(h.engine, h.configured.values(), datetime.now(UTC))
+    state = h.state("moved")
+    assert state.url == feed_server.url("/feed.xml") and state.moved
+    assert state.configured_url == feed_server.url("/moved/301")
+    # Editing the URL in feeds.yaml wins, at a reload or at a start.
+    edited = [FeedConfig(name="moved", url=feed_server.url("/feed2.xml"), interval=timedelta(minutes=10))]
+    feed_store.sync_feeds(h.engine, edited, datetime.now(UTC))
+    state = h.state("moved")
+    assert state.url == feed_server.url("/feed2.xml") and not state.moved

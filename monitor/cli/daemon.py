@@ -112,6 +112,8 @@ def status_command(state: State) -> None:
             failing += 1
         click.echo(f"{feed.name}{' (' + '; '.join(flags) + ')' if flags else ''}")
         click.echo(f"  url: {row.url}")
+        if row.moved:
+            click.echo(f"  moved permanently from {row.configured_url}: update its url in feeds.yaml")
         click.echo(f"  last success: {_when(row.last_success_at)} ({row.last_status or '-'})")
         if row.last_error:
             click.echo(f"  last error: {_when(row.last_error_at)} x{row.error_count}: {row.last_error}")

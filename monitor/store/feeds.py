@@ -73,6 +73,12 @@ class FeedState:
     last_error_at: datetime | None
     problem: str | None
     disabled_reason: str | None
+    configured_url: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """Polled at another URL than feeds.yaml says (a permanent redirect was followed)."""
+        return self.configured_url is not None and self.configured_url != self.url
 
 
 def _state(row: RowMapping) -> FeedState:
@@ -90,6 +96,7 @@ def _state(row: RowMapping) -> FeedState:
         last_error_at=utc(row["last_error_at"]),
         problem=row["problem"],
         disabled_reason=row["disabled_reason"],
+        configured_url=row["configured_url"],
     )
 
 
@@ -104,13 +111,14 @@ def sync_feeds(
 
     A new feed is due now. A removed feed's row goes (its entries stay). The stored URL
     may differ from the configured one after a permanent redirect: it is replaced only when
-    the configured URL itself changed since `previous_urls` (the config applied before);
-    without it (at start) the configured URL wins and a redirect is simply followed again.
+    the configured URL itself changed since `previous_urls` (the config applied before) or,
+    without them (at start), since the URL stored as configured at the last sync; so a move
+    survives restarts until feeds.yaml is edited.
     """
     wanted = {f.name: f for f in configured}
     added: list[str] = []
     with engine.begin() as conn:
-        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.interval_seconds)).mappings()}
+        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.configured_url, feeds.c.interval_seconds)).mappings()}
         removed = sorted(set(rows) - set(wanted))
         for chunk in chunks(removed):
             conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
@@ -119,11 +127,14 @@ def sync_feeds(
             seconds = int(feed.interval.total_seconds())
             row = rows.get(name)
             if row is None:
-                new_rows.append({"name": name, "url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
+                new_rows.append({"name": name, "url": feed.url, "configured_url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
                 added.append(name)
                 continue
             changes: dict[str, Any] = {}
-            config_changed = previous_urls is None or previous_urls.get(name) != feed.url
+            before = row["configured_url"] if previous_urls is None else previous_urls.get(name)
+            config_changed = before is None or before != feed.url
+            if row["configured_url"] != feed.url:
+                changes["configured_url"] = feed.url
             if row["url"] != feed.url and config_changed:
                 # A new URL is a new resource: the old validators do not apply to it.
                 changes.update(url=feed.url, etag=None, last_modified=None, disabled_reason=None, next_poll_at=now)
