@@ -95,6 +95,17 @@ def test_status_says_a_moved_feed_should_be_updated_and_the_move_survives_a_rest
     assert setup.server.paths().count("/moved/301") == 1
 
 
+def test_poll_once_honours_retry_after(setup: Setup) -> None:
+    (setup.tmp / "config" / "feeds.yaml").write_text(f"feeds:\n  - name: Busy\n    url: {setup.server.url('/status/503?retry_after=3600')}\n")
+    first = setup.run("poll", "--once")
+    assert "1 failed" in first.stdout and "retry after 3600" in first.stderr
+    second = setup.run("poll", "--once")
+    assert second.returncode == 0, second.stderr
+    assert "waiting: Busy: the server asked to retry after" in second.stderr
+    assert "1 waiting (Retry-After)" in second.stdout
+    assert len([p for p in setup.server.paths() if p.startswith("/status/503")]) == 1
+
+
 def test_feeds_test_shows_verdicts_and_stores_nothing(setup: Setup) -> None:
     shown = setup.run("feeds", "test", "Ledger")
     assert shown.returncode == 0, shown.stderr

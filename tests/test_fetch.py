@@ -379,3 +379,14 @@ def test_host_limiter_lets_other_hosts_through_and_forgets_idle_ones() -> None:
         assert limiter._hosts == {}
 
     asyncio.run(go())
+
+
+def test_freshness_from_cache_control_or_expires() -> None:
+    from monitor.fetch import parse_freshness
+
+    date = "Wed, 01 Mar 2023 09:00:00 GMT"
+    assert parse_freshness({"Cache-Control": "public, max-age=600"}) == 600
+    assert parse_freshness({"Cache-Control": "max-age=600", "Expires": "Wed, 01 Mar 2023 12:00:00 GMT", "Date": date}) == 600
+    assert parse_freshness({"Expires": "Wed, 01 Mar 2023 10:00:00 GMT", "Date": date}) == 3600
+    assert parse_freshness({"Expires": "0"}) == 0
+    assert parse_freshness({}) is None

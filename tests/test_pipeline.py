@@ -370,3 +370,36 @@ def test_a_permanent_move_survives_a_restart_until_the_config_changes(harness, f
     feed_store.sync_feeds(h.engine, edited, datetime.now(UTC))
     state = h.state("moved")
     assert state.url == feed_server.url("/feed2.xml") and not state.moved
+
+
+@pytest.mark.parametrize(
+    ("headers", "ttl"),
+    [({"Cache-Control": "public, max-age=7200"}, ""), ({"Expires": "__EXPIRES__"}, ""), ({}, "<ttl>120</ttl>")],
+    ids=["max-age", "expires", "rss-ttl"],
+)
+def test_freshness_and_ttl_are_a_floor_on_the_next_poll(harness, feed_server: FeedServer, headers: dict[str, str], ttl: str) -> None:  # type: ignore[no-untyped-def]
+    from email.utils import formatdate
+
+    headers = {k: (formatdate(time.time() + 7200, usegmt=True) if v == "__EXPIRES__" else v) for k, v in headers.items()}
+    body = rss(("fresh-1", "A title", "Text")).replace("<title>T</title>", f"<title>T</title>{ttl}")
+    feed_server.add("/fresh.xml", body, headers=headers)
+    h = harness({"fresh": "/fresh.xml"})  # a 10-minute interval
+    before = datetime.now(UTC)
+    outcome = h.one("fresh")
+    assert outcome.status == "ok" and outcome.next_poll_at is not None
+    assert outcome.next_poll_at >= before + timedelta(minutes=119)
+
+
+def test_shortening_a_feeds_interval_brings_its_next_poll_forward(harness, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    h = harness({"good": "/feed.xml"})
+    h.one("good")
+    state = h.state("good")
+    assert state.next_poll_at is not None and state.next_poll_at > datetime.now(UTC) + timedelta(minutes=9)
+    now = datetime.now(UTC)
+    shorter = [FeedConfig(name="good", url=feed_server.url("/feed.xml"), interval=timedelta(minutes=1))]
+    feed_store.sync_feeds(h.engine, shorter, now)  # at start (no previous config)
+    state = h.state("good")
+    assert state.next_poll_at is not None and state.next_poll_at <= now + timedelta(minutes=1)
+    longer = [FeedConfig(name="good", url=feed_server.url("/feed.xml"), interval=timedelta(hours=1))]
+    feed_store.sync_feeds(h.engine, longer, now, previous_urls={"good": feed_server.url("/feed.xml")})
+    assert h.state("good").next_poll_at == state.next_poll_at  # a longer one waits for the next poll

@@ -47,9 +47,19 @@ def poll_command(state: State, once: bool) -> None:
     """
     config = state.config
     engine = open_store(config)
-    names = [f.name for f in config.feeds if f.enabled]
     try:
-        feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
+        now = datetime.now(UTC)
+        feed_store.sync_feeds(engine, config.feeds, now)
+        # A server's Retry-After (429, 503) is honoured here as by the daemon: such a feed
+        # waits until the time it was given.
+        enabled = {f.name for f in config.feeds if f.enabled}
+        waiting = {
+            s.name: s.next_poll_at for s in feed_store.feed_states(engine)
+            if s.name in enabled and s.last_status == "retry_later" and s.next_poll_at is not None and s.next_poll_at > now
+        }
+        names = [f.name for f in config.feeds if f.enabled and f.name not in waiting]
+        for name, until in waiting.items():
+            click.echo(f"waiting: {name}: the server asked to retry after {_when(until)} UTC", err=True)
 
         async def go(advance) -> list[pipeline.PollOutcome]:
             # The daemon's context and round (parse workers, bulk state reads, batched 304s).
@@ -74,6 +84,7 @@ def poll_command(state: State, once: bool) -> None:
         f"feeds: {s.ok} ok, {s.not_modified} not modified, {s.failed} failed"
         + (f", {s.gone} gone" if s.gone else "")
         + (f", {s.skipped} skipped" if s.skipped else "")
+        + (f", {len(waiting)} waiting (Retry-After)" if waiting else "")
     )
     click.echo(f"new entries: {s.new_entries} (verdicts: {verdicts})")
 

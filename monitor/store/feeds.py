@@ -109,7 +109,8 @@ def sync_feeds(
 ) -> tuple[list[str], list[str]]:
     """Make the rows match the configured feeds; returns (added, removed) names.
 
-    A new feed is due now. A removed feed's row goes (its entries stay). The stored URL
+    A new feed is due now. A feed whose interval was shortened is due no later than the new
+    interval from now. A removed feed's row goes (its entries stay). The stored URL
     may differ from the configured one after a permanent redirect: it is replaced only when
     the configured URL itself changed since `previous_urls` (the config applied before) or,
     without them (at start), since the URL stored as configured at the last sync; so a move
@@ -118,7 +119,7 @@ def sync_feeds(
     wanted = {f.name: f for f in configured}
     added: list[str] = []
     with engine.begin() as conn:
-        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.configured_url, feeds.c.interval_seconds)).mappings()}
+        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.configured_url, feeds.c.interval_seconds, feeds.c.next_poll_at)).mappings()}
         removed = sorted(set(rows) - set(wanted))
         for chunk in chunks(removed):
             conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
@@ -140,6 +141,10 @@ def sync_feeds(
                 changes.update(url=feed.url, etag=None, last_modified=None, disabled_reason=None, next_poll_at=now)
             if row["interval_seconds"] != seconds:
                 changes["interval_seconds"] = seconds
+                sooner = now + feed.interval
+                next_poll = utc(row["next_poll_at"])
+                if "next_poll_at" not in changes and next_poll is not None and next_poll > sooner:
+                    changes["next_poll_at"] = sooner
             if changes:
                 conn.execute(update(feeds).where(feeds.c.name == name).values(**changes))
         if new_rows:
