@@ -355,7 +355,7 @@ def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tupl
     Runs whole under the lock so two feeds carrying the same entry cannot both take it for
     new (the UNIQUE entry key would refuse the second).
     """
-    entries = unique_entries(parsed)
+    entries = unique_entries(_capped(parsed))
     keys = [e.key for e in entries]
     gone = feed_store.tombstoned(ctx.engine, keys)
     known = feed_store.known_hashes(ctx.engine, keys)
@@ -378,6 +378,24 @@ def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tupl
     # crash can lose neither one without the other.
     stored = save_judgements(ctx.engine, judged, now, on_stored=_holding_back_old(ctx, fresh, now))
     return len(stored), updated, [j for j, _ in judged]
+
+
+def _capped(parsed: list[Entry]) -> list[Entry]:
+    """Every field within the store's caps (feed_store.FIELD_CAPS); one log line per feed
+    that had anything cut."""
+    kept: list[Entry] = []
+    cut: Counter[str] = Counter()
+    for entry in parsed:
+        capped, fields = feed_store.cap_fields(entry)
+        kept.append(capped)
+        cut.update(fields)
+    if cut:
+        feed = parsed[0].feed or parsed[0].source
+        log_event(
+            log, "entry.capped", level=logging.WARNING, feed=feed, entries=sum(1 for a, b in zip(parsed, kept, strict=True) if a is not b),
+            fields=",".join(f"{k}:{v}" for k, v in sorted(cut.items())), hint="fields cut to the store's length caps",
+        )
+    return kept
 
 
 def _holding_back_old(

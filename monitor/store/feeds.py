@@ -8,8 +8,9 @@ is not news again. Only plain values (FeedState, dicts, sets) leave this module.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,8 +21,10 @@ from monitor.store.shared import CHUNK, chunks, utc
 from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
 
 __all__ = [
+    "FIELD_CAPS",
     "FeedState",
     "NotModified",
+    "cap_fields",
     "due_feeds",
     "due_states",
     "entry_counts",
@@ -41,6 +44,27 @@ __all__ = [
     "update_edited",
 ]
 
+
+# The most characters an entry's field keeps in the store (and so in judging and mail): a
+# feed's 1 MB title must not become a 4 MB email. Cut fields end with an ellipsis.
+FIELD_CAPS = {"title": 1000, "summary": 2000, "content": 20000, "link": 2000, "source": 2000}
+# An id longer than this is replaced by its digest (still unique within its feed).
+ID_CAP = 500
+
+
+def cap_fields(entry: Entry) -> tuple[Entry, list[str]]:
+    """`entry` with every field within FIELD_CAPS (and its id within ID_CAP); the names of
+    the fields that were cut."""
+    changes: dict[str, Any] = {}
+    for name, cap in FIELD_CAPS.items():
+        value = getattr(entry, name)
+        if len(value) > cap:
+            changes[name] = value[: cap - 1] + "\u2026"
+    if len(entry.id) > ID_CAP:
+        changes["id"] = "long-id:" + hashlib.sha256(entry.id.encode("utf-8", "surrogatepass")).hexdigest()
+    if not changes:
+        return entry, []
+    return replace(entry, **changes), sorted(changes)
 
 
 class FeedLike(Protocol):
