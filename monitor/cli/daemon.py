@@ -19,6 +19,7 @@ from monitor.memory import load_judge
 from monitor.parse import parse_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import is_current, open_engine, upgrade
+from monitor.store.digests import digest_health
 from monitor.store.judgements import seed_baseline, stored_judgements
 
 
@@ -94,22 +95,30 @@ def _when(moment: datetime | None) -> str:
 
 
 @click.command("status")
+@click.option("--check", is_flag=True, help="Exit 1 when a feed or a digest is failing (for cron and monitoring).")
 @click.pass_obj
 @reports_errors
-def status_command(state: State) -> None:
-    """Per feed: last success, last error, next poll, entries stored; then totals."""
+def status_command(state: State, check: bool) -> None:
+    """Per feed: last success, last error, next poll, entries stored; then totals and digests.
+
+    With --check, the exit status is 1 when an enabled feed is failing or was disabled by
+    its server (410), or a digest is stuck or failed; else 0.
+    """
     config = state.config
     engine = open_engine(config.settings.database_url)
     try:
         upgrade(engine)
         rows = {s.name: s for s in feed_store.feed_states(engine)}
         counts = feed_store.entry_counts(engine)
+        mail = digest_health(engine)
     finally:
         engine.dispose()
     failing = disabled = 0
     for feed in config.feeds:
         row = rows.get(feed.name)
         stored = counts.get(feed.name, 0)
+        if not feed.enabled or (row is not None and row.disabled_reason):
+            disabled += 1
         if row is None:
             click.echo(f"{feed.name}: never polled" + ("" if feed.enabled else " (disabled in feeds.yaml)"))
             continue
@@ -117,9 +126,10 @@ def status_command(state: State) -> None:
         if not feed.enabled:
             flags.append("disabled in feeds.yaml")
         if row.disabled_reason:
-            disabled += 1
             flags.append(f"disabled: {row.disabled_reason}")
-        if row.error_count:
+            if feed.enabled:
+                failing += 1
+        elif row.error_count and feed.enabled:
             failing += 1
         click.echo(f"{feed.name}{' (' + '; '.join(flags) + ')' if flags else ''}")
         click.echo(f"  url: {row.url}")
@@ -135,8 +145,11 @@ def status_command(state: State) -> None:
         f"total: {len(config.feeds)} feeds, {failing} failing, {disabled} disabled, "
         f"{sum(counts.values())} entries stored"
     )
+    click.echo(f"digests: {mail.pending} pending, {mail.stuck} stuck (sending failed, retrying), {mail.failed} failed")
     if not config.subscribers:
         click.echo(NO_SUBSCRIBERS)
+    if check and (failing or mail.stuck or mail.failed):
+        sys.exit(1)
 
 
 @click.group("feeds")
