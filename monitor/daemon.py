@@ -90,7 +90,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
     current = config_of or (lambda: config)
     return PollContext(
         engine=engine,
-        client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
+        client=make_client_pool(user_agent, max_connections=settings.concurrency_global, proxy=settings.proxy),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
         judge_factory=lambda: load_judge(engine, current().subjects, dict(current().cases), current().language_dirs),

@@ -174,7 +174,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
         raise MonitorError(f"{url_or_name}: not a feed name in feeds.yaml nor an http(s) URL")
 
     async def get() -> fetch.FetchResult:
-        async with fetch.make_client(user_agent(config)) as client:
+        async with fetch.make_client(user_agent(config), proxy=config.settings.proxy) as client:
             return await fetch.fetch_feed(client, fetch.FetchRequest(feed=name, url=url), fetch.FetchLimits(max_bytes=config.settings.max_feed_bytes))
 
     result = asyncio.run(get())
