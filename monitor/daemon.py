@@ -90,7 +90,7 @@ def build_context(config: Config, engine: Engine, user_agent: str, *, promise: b
     current = config_of or (lambda: config)
     return PollContext(
         engine=engine,
-        client=make_client_pool(user_agent, max_connections=settings.concurrency_global),
+        client=make_client_pool(user_agent, max_connections=settings.concurrency_global, proxy=settings.proxy),
         settings=settings,
         feeds={f.name: f for f in config.feeds},
         judge_factory=lambda: load_judge(engine, current().subjects, dict(current().cases), current().language_dirs),
@@ -396,8 +396,8 @@ class Daemon:
         ctx.settings = new.settings
         await ctx.rebuild_judge(prepare=lambda: seed_baseline(engine, new.cases))
         old_by_name = {f.name: f for f in old.feeds}
-        # The tick polls what is due: a new feed or URL is due now (sync_feeds), a changed
-        # interval applies from the feed's next poll.
+        # The tick polls what is due: a new feed or URL is due now (sync_feeds), a shortened
+        # interval brings the next poll forward, a longer one applies from the next poll.
         retimed = sum(
             1 for f in new.feeds
             if f.name in old_by_name and f.enabled and old_by_name[f.name].interval != f.interval

@@ -42,6 +42,8 @@ class ParsedFeed:
     title: str
     entries: tuple[Entry, ...]
     problem: str | None = None
+    # RSS <ttl>: minutes the feed may be cached before it is fetched again (RSS 2.0 spec).
+    ttl_minutes: int | None = None
 
 
 def html_to_text(markup: str) -> str:
@@ -90,7 +92,11 @@ def parse_feed(
     entries = tuple(
         _to_entry(raw, source=source, feed=feed, language=feed_language) for raw in parsed.entries
     )
-    return ParsedFeed(title=html_to_text(parsed.feed.get("title", "")), entries=entries, problem=problem)
+    ttl = str(parsed.feed.get("ttl", "") or "").strip()
+    return ParsedFeed(
+        title=html_to_text(parsed.feed.get("title", "")), entries=entries, problem=problem,
+        ttl_minutes=int(ttl) if ttl.isdigit() else None,
+    )
 
 
 def _describe_problem(parsed: Any) -> str:

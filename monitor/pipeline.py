@@ -333,7 +333,7 @@ async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, du
     interval = schedule.adaptive_interval(
         times, now=now, minimum=min(ctx.settings.min_interval, interval), maximum=interval, default=interval, weeks=ADAPTIVE_WEEKS,
     )
-    next_poll = _next_poll(ctx, now, interval, result)
+    next_poll = _next_poll(ctx, now, interval, result, ttl_minutes=parsed.ttl_minutes)
     await asyncio.to_thread(
         feed_store.record_success, ctx.engine, name, now=now, next_poll_at=next_poll, etag=result.etag,
         last_modified=result.last_modified, problem=parsed.problem, new_entries=new,
@@ -355,7 +355,7 @@ def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tupl
     Runs whole under the lock so two feeds carrying the same entry cannot both take it for
     new (the UNIQUE entry key would refuse the second).
     """
-    entries = unique_entries(parsed)
+    entries = unique_entries(_capped(parsed))
     keys = [e.key for e in entries]
     gone = feed_store.tombstoned(ctx.engine, keys)
     known = feed_store.known_hashes(ctx.engine, keys)
@@ -378,6 +378,24 @@ def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tupl
     # crash can lose neither one without the other.
     stored = save_judgements(ctx.engine, judged, now, on_stored=_holding_back_old(ctx, fresh, now))
     return len(stored), updated, [j for j, _ in judged]
+
+
+def _capped(parsed: list[Entry]) -> list[Entry]:
+    """Every field within the store's caps (feed_store.FIELD_CAPS); one log line per feed
+    that had anything cut."""
+    kept: list[Entry] = []
+    cut: Counter[str] = Counter()
+    for entry in parsed:
+        capped, fields = feed_store.cap_fields(entry)
+        kept.append(capped)
+        cut.update(fields)
+    if cut:
+        feed = parsed[0].feed or parsed[0].source
+        log_event(
+            log, "entry.capped", level=logging.WARNING, feed=feed, entries=sum(1 for a, b in zip(parsed, kept, strict=True) if a is not b),
+            fields=",".join(f"{k}:{v}" for k, v in sorted(cut.items())), hint="fields cut to the store's length caps",
+        )
+    return kept
 
 
 def _holding_back_old(
@@ -416,11 +434,18 @@ def _interval(ctx: PollContext, name: str) -> timedelta:
     return feed.interval if feed is not None else ctx.settings.default_interval
 
 
-def _next_poll(ctx: PollContext, now: datetime, interval: timedelta, result: FetchResult) -> datetime:
+def _next_poll(
+    ctx: PollContext, now: datetime, interval: timedelta, result: FetchResult, *, ttl_minutes: int | None = None
+) -> datetime:
+    """`interval` from now, but never sooner than the server asked: Retry-After (RFC 9110
+    10.2.3 lets a 200 or 304 say when to come back), Cache-Control max-age or Expires (RFC
+    9111 4.2.1) and RSS <ttl> are floors, each capped at max_interval."""
     due = now + interval
-    if result.retry_after is not None:
-        # RFC 9110 10.2.3 lets a 200 or 304 say when to come back; never sooner than asked.
-        due = max(due, now + timedelta(seconds=min(result.retry_after, ctx.settings.max_interval.total_seconds())))
+    ceiling = ctx.settings.max_interval.total_seconds()
+    floors = [result.retry_after, result.fresh_for, None if ttl_minutes is None else ttl_minutes * 60.0]
+    for seconds in floors:
+        if seconds is not None:
+            due = max(due, now + timedelta(seconds=min(seconds, ceiling)))
     return schedule.jittered(due, interval, ctx.rng)
 
 

@@ -379,3 +379,75 @@ def test_host_limiter_lets_other_hosts_through_and_forgets_idle_ones() -> None:
         assert limiter._hosts == {}
 
     asyncio.run(go())
+
+
+def test_freshness_from_cache_control_or_expires() -> None:
+    from monitor.fetch import parse_freshness
+
+    date = "Wed, 01 Mar 2023 09:00:00 GMT"
+    assert parse_freshness({"Cache-Control": "public, max-age=600"}) == 600
+    assert parse_freshness({"Cache-Control": "max-age=600", "Expires": "Wed, 01 Mar 2023 12:00:00 GMT", "Date": date}) == 600
+    assert parse_freshness({"Expires": "Wed, 01 Mar 2023 10:00:00 GMT", "Date": date}) == 3600
+    assert parse_freshness({"Expires": "0"}) == 0
+    assert parse_freshness({}) is None
+
+
+class _TinyProxy:
+    """A forward HTTP proxy on 127.0.0.1 that records the absolute URLs it is asked for."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        seen: list[str] = []
+        self.seen = seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                seen.append(self.path)
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+                with opener.open(self.path, timeout=5) as upstream:  # only 127.0.0.1 in these tests
+                    body = upstream.read()
+                    self.send_response(upstream.status)
+                    self.send_header("Content-Type", upstream.headers.get("Content-Type", "application/xml"))
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _fetch_via(url: str, proxy: str | None) -> str:
+    async def go() -> str:
+        async with make_client(UA, proxy=proxy) as client:
+            return (await fetch_feed(client, FetchRequest(feed="f", url=url), FetchLimits())).status
+
+    return asyncio.run(go())
+
+
+def test_the_proxy_setting_and_the_proxy_environment_are_honoured(feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    setting, environment = _TinyProxy(), _TinyProxy()
+    try:
+        url = feed_server.url("/feed.xml")
+        assert _fetch_via(url, setting.url) == "ok" and setting.seen == [url]  # the setting
+        monkeypatch.setenv("HTTP_PROXY", environment.url)
+        assert _fetch_via(url, None) == "ok" and environment.seen == [url]  # HTTP_PROXY
+        assert _fetch_via(url, setting.url) == "ok" and setting.seen == [url, url]  # the setting wins
+        assert environment.seen == [url]
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert _fetch_via(url, None) == "ok" and environment.seen == [url]  # NO_PROXY: direct
+    finally:
+        setting.close()
+        environment.close()

@@ -75,12 +75,13 @@ class Harness:
         self.configured = {n: FeedConfig(name=n, url=server.url(p), interval=timedelta(minutes=10)) for n, p in feeds.items()}
         feed_store.sync_feeds(engine, self.configured.values(), datetime.now(UTC))
         self.config = config
+        self.limits = FAST
 
     def context(self, client: Any) -> PollContext:
         return PollContext(
             engine=self.engine, client=client, settings=SETTINGS, feeds=self.configured,
             judge_factory=lambda: load_judge(self.engine, self.config.subjects, dict(self.config.cases)),
-            limits=FAST, limiter=HostLimiter(per_host=4, total=4), on_stored=lambda _conn, stored: self.stored.extend(stored), parse_pool=self.pool,
+            limits=self.limits, limiter=HostLimiter(per_host=4, total=4), on_stored=lambda _conn, stored: self.stored.extend(stored), parse_pool=self.pool,
         )
 
     def all(self) -> dict[str, PollOutcome]:
@@ -355,3 +356,72 @@ def test_daemon_poll_once_and_benchmark_share_one_context_builder(tmp_path: Path
         asyncio.run(ctx.aclose())
         engine.dispose()
     assert ctx.parse_pool._shutdown_thread
+
+
+def test_a_permanent_move_survives_a_restart_until_the_config_changes(harness, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    h = harness({"moved": "/moved/301"})
+    assert h.one("moved").moved_to == feed_server.url("/feed.xml")
+    # A restart syncs the same config without knowing the one applied before.
+    feed_store.sync_feeds(h.engine, h.configured.values(), datetime.now(UTC))
+    state = h.state("moved")
+    assert state.url == feed_server.url("/feed.xml") and state.moved
+    assert state.configured_url == feed_server.url("/moved/301")
+    # Editing the URL in feeds.yaml wins, at a reload or at a start.
+    edited = [FeedConfig(name="moved", url=feed_server.url("/feed2.xml"), interval=timedelta(minutes=10))]
+    feed_store.sync_feeds(h.engine, edited, datetime.now(UTC))
+    state = h.state("moved")
+    assert state.url == feed_server.url("/feed2.xml") and not state.moved
+
+
+@pytest.mark.parametrize(
+    ("headers", "ttl"),
+    [({"Cache-Control": "public, max-age=7200"}, ""), ({"Expires": "__EXPIRES__"}, ""), ({}, "<ttl>120</ttl>")],
+    ids=["max-age", "expires", "rss-ttl"],
+)
+def test_freshness_and_ttl_are_a_floor_on_the_next_poll(harness, feed_server: FeedServer, headers: dict[str, str], ttl: str) -> None:  # type: ignore[no-untyped-def]
+    from email.utils import formatdate
+
+    headers = {k: (formatdate(time.time() + 7200, usegmt=True) if v == "__EXPIRES__" else v) for k, v in headers.items()}
+    body = rss(("fresh-1", "A title", "Text")).replace("<title>T</title>", f"<title>T</title>{ttl}")
+    feed_server.add("/fresh.xml", body, headers=headers)
+    h = harness({"fresh": "/fresh.xml"})  # a 10-minute interval
+    before = datetime.now(UTC)
+    outcome = h.one("fresh")
+    assert outcome.status == "ok" and outcome.next_poll_at is not None
+    assert outcome.next_poll_at >= before + timedelta(minutes=119)
+
+
+def test_shortening_a_feeds_interval_brings_its_next_poll_forward(harness, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    h = harness({"good": "/feed.xml"})
+    h.one("good")
+    state = h.state("good")
+    assert state.next_poll_at is not None and state.next_poll_at > datetime.now(UTC) + timedelta(minutes=9)
+    now = datetime.now(UTC)
+    shorter = [FeedConfig(name="good", url=feed_server.url("/feed.xml"), interval=timedelta(minutes=1))]
+    feed_store.sync_feeds(h.engine, shorter, now)  # at start (no previous config)
+    state = h.state("good")
+    assert state.next_poll_at is not None and state.next_poll_at <= now + timedelta(minutes=1)
+    longer = [FeedConfig(name="good", url=feed_server.url("/feed.xml"), interval=timedelta(hours=1))]
+    feed_store.sync_feeds(h.engine, longer, now, previous_urls={"good": feed_server.url("/feed.xml")})
+    assert h.state("good").next_poll_at == state.next_poll_at  # a longer one waits for the next poll
+
+
+def test_a_1_mb_title_is_capped_at_store_time_and_logged_once(harness, feed_server: FeedServer, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    huge = "Kem Sokha " * 100_000  # 1 MB
+    body = rss(("huge-1", huge, huge), ("huge-2", huge, "short"), ("small", "A small title", "Text"))
+    body = body.replace("<link>http://127.0.0.1/huge-1</link>", f"<link>http://127.0.0.1/{'x' * 100_000}</link>")
+    feed_server.add("/huge.xml", body)
+    h = harness({"huge": "/huge.xml"})
+    h.limits = replace(FAST, max_bytes=8 * 1024 * 1024, total_timeout=20)
+    with caplog.at_level("WARNING", logger="monitor.pipeline"):
+        outcome = h.one("huge")
+    assert outcome.status == "ok" and outcome.new_entries == 3
+    with h.engine.connect() as conn:
+        rows = conn.execute(select(entries.c.title, entries.c.summary, entries.c.link, entries.c.entry_key)).all()
+    for row in rows:
+        assert len(row.title) <= feed_store.FIELD_CAPS["title"] and len(row.summary) <= feed_store.FIELD_CAPS["summary"]
+        assert len(row.link) <= feed_store.FIELD_CAPS["link"] and len(row.entry_key) <= 1000
+    assert any(r.title.startswith("Kem Sokha Kem Sokha") and r.title.endswith("\u2026") for r in rows)
+    capped = [r.getMessage() for r in caplog.records if "entry.capped" in r.getMessage()]
+    assert len(capped) == 1 and "huge" in capped[0] and "entries=2" in capped[0] and "title:2" in capped[0]
+    assert h.one("huge").new_entries == 0  # polled again: the same entries, not new ones

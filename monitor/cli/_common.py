@@ -63,7 +63,7 @@ def url_reader(config: Config) -> Callable[[str], tuple[bytes, dict[str, str]]]:
 
     def read(url: str) -> tuple[bytes, dict[str, str]]:
         async def once() -> fetch.FetchResult:
-            async with fetch.make_client(user_agent(config)) as client:
+            async with fetch.make_client(user_agent(config), proxy=settings.proxy) as client:
                 return await fetch.fetch_feed(client, fetch.FetchRequest(feed=url, url=url), fetch.FetchLimits(max_bytes=settings.max_feed_bytes))
 
         result = asyncio.run(once())

@@ -19,6 +19,7 @@ from monitor.memory import load_judge
 from monitor.parse import parse_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import is_current, open_engine, upgrade
+from monitor.store.digests import digest_health
 from monitor.store.judgements import seed_baseline, stored_judgements
 
 
@@ -47,9 +48,19 @@ def poll_command(state: State, once: bool) -> None:
     """
     config = state.config
     engine = open_store(config)
-    names = [f.name for f in config.feeds if f.enabled]
     try:
-        feed_store.sync_feeds(engine, config.feeds, datetime.now(UTC))
+        now = datetime.now(UTC)
+        feed_store.sync_feeds(engine, config.feeds, now)
+        # A server's Retry-After (429, 503) is honoured here as by the daemon: such a feed
+        # waits until the time it was given.
+        enabled = {f.name for f in config.feeds if f.enabled}
+        waiting = {
+            s.name: s.next_poll_at for s in feed_store.feed_states(engine)
+            if s.name in enabled and s.last_status == "retry_later" and s.next_poll_at is not None and s.next_poll_at > now
+        }
+        names = [f.name for f in config.feeds if f.enabled and f.name not in waiting]
+        for name, until in waiting.items():
+            click.echo(f"waiting: {name}: the server asked to retry after {_when(until)} UTC", err=True)
 
         async def go(advance) -> list[pipeline.PollOutcome]:
             # The daemon's context and round (parse workers, bulk state reads, batched 304s).
@@ -74,6 +85,7 @@ def poll_command(state: State, once: bool) -> None:
         f"feeds: {s.ok} ok, {s.not_modified} not modified, {s.failed} failed"
         + (f", {s.gone} gone" if s.gone else "")
         + (f", {s.skipped} skipped" if s.skipped else "")
+        + (f", {len(waiting)} waiting (Retry-After)" if waiting else "")
     )
     click.echo(f"new entries: {s.new_entries} (verdicts: {verdicts})")
 
@@ -83,22 +95,30 @@ def _when(moment: datetime | None) -> str:
 
 
 @click.command("status")
+@click.option("--check", is_flag=True, help="Exit 1 when a feed or a digest is failing (for cron and monitoring).")
 @click.pass_obj
 @reports_errors
-def status_command(state: State) -> None:
-    """Per feed: last success, last error, next poll, entries stored; then totals."""
+def status_command(state: State, check: bool) -> None:
+    """Per feed: last success, last error, next poll, entries stored; then totals and digests.
+
+    With --check, the exit status is 1 when an enabled feed is failing or was disabled by
+    its server (410), or a digest is stuck or failed; else 0.
+    """
     config = state.config
     engine = open_engine(config.settings.database_url)
     try:
         upgrade(engine)
         rows = {s.name: s for s in feed_store.feed_states(engine)}
         counts = feed_store.entry_counts(engine)
+        mail = digest_health(engine)
     finally:
         engine.dispose()
     failing = disabled = 0
     for feed in config.feeds:
         row = rows.get(feed.name)
         stored = counts.get(feed.name, 0)
+        if not feed.enabled or (row is not None and row.disabled_reason):
+            disabled += 1
         if row is None:
             click.echo(f"{feed.name}: never polled" + ("" if feed.enabled else " (disabled in feeds.yaml)"))
             continue
@@ -106,12 +126,15 @@ def status_command(state: State) -> None:
         if not feed.enabled:
             flags.append("disabled in feeds.yaml")
         if row.disabled_reason:
-            disabled += 1
             flags.append(f"disabled: {row.disabled_reason}")
-        if row.error_count:
+            if feed.enabled:
+                failing += 1
+        elif row.error_count and feed.enabled:
             failing += 1
         click.echo(f"{feed.name}{' (' + '; '.join(flags) + ')' if flags else ''}")
         click.echo(f"  url: {row.url}")
+        if row.moved:
+            click.echo(f"  moved permanently from {row.configured_url}: update its url in feeds.yaml")
         click.echo(f"  last success: {_when(row.last_success_at)} ({row.last_status or '-'})")
         if row.last_error:
             click.echo(f"  last error: {_when(row.last_error_at)} x{row.error_count}: {row.last_error}")
@@ -122,8 +145,11 @@ def status_command(state: State) -> None:
         f"total: {len(config.feeds)} feeds, {failing} failing, {disabled} disabled, "
         f"{sum(counts.values())} entries stored"
     )
+    click.echo(f"digests: {mail.pending} pending, {mail.stuck} stuck (sending failed, retrying), {mail.failed} failed")
     if not config.subscribers:
         click.echo(NO_SUBSCRIBERS)
+    if check and (failing or mail.stuck or mail.failed):
+        sys.exit(1)
 
 
 @click.group("feeds")
@@ -148,7 +174,7 @@ def feeds_test(state: State, url_or_name: str) -> None:
         raise MonitorError(f"{url_or_name}: not a feed name in feeds.yaml nor an http(s) URL")
 
     async def get() -> fetch.FetchResult:
-        async with fetch.make_client(user_agent(config)) as client:
+        async with fetch.make_client(user_agent(config), proxy=config.settings.proxy) as client:
             return await fetch.fetch_feed(client, fetch.FetchRequest(feed=name, url=url), fetch.FetchLimits(max_bytes=config.settings.max_feed_bytes))
 
     result = asyncio.run(get())

@@ -199,6 +199,14 @@ SETTINGS: tuple[Setting, ...] = (
         _contact_url,
     ),
     Setting(
+        "proxy",
+        "url",
+        None,
+        "HTTP proxy for fetching feeds (http://[user:password@]host:port). Unset: the "
+        "HTTP_PROXY, HTTPS_PROXY and NO_PROXY environment variables apply, if set.",
+        parse_http_url,
+    ),
+    Setting(
         "default_interval",
         "interval",
         "30m",
@@ -300,6 +308,7 @@ class Settings:
     secret: str | None = field(default=_DEFAULTS["secret"], repr=False)
     operator_password_hash: str | None = field(default=_DEFAULTS["operator_password_hash"], repr=False)
     user_agent_contact: str | None = _DEFAULTS["user_agent_contact"]
+    proxy: str | None = _DEFAULTS["proxy"]
     default_interval: timedelta = _DEFAULTS["default_interval"]
     min_interval: timedelta = _DEFAULTS["min_interval"]
     max_interval: timedelta = _DEFAULTS["max_interval"]

@@ -22,6 +22,7 @@ from monitor.fetch.policy import (
     RedirectLoop,
     RetryLater,
     fetch_feed,
+    parse_freshness,
     parse_retry_after,
 )
 from monitor.fetch.pool import ClientPool, HostLimiter, make_client, make_client_pool
@@ -38,5 +39,6 @@ __all__ = [
     "fetch_feed",
     "make_client",
     "make_client_pool",
+    "parse_freshness",
     "parse_retry_after",
 ]

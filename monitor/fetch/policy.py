@@ -79,6 +79,8 @@ class FetchResult:
     # Retry-After on a response that is not an error (RFC 9110 10.2.3 allows it on 3xx);
     # errors carry theirs on RetryLater.retry_after.
     retry_after: float | None = None
+    # How long the response stays fresh (Cache-Control max-age, else Expires; RFC 9111 4.2.1).
+    fresh_for: float | None = None
     elapsed: float = 0.0
 
 
@@ -217,6 +219,7 @@ async def _final(
             etag=response.headers.get("ETag") or request.etag,
             last_modified=response.headers.get("Last-Modified") or request.last_modified,
             retry_after=retry_after,
+            fresh_for=parse_freshness(response.headers),
         )
     if code == 410:
         # RFC 9110 15.5.11: gone for good; the caller should stop polling.
@@ -239,6 +242,7 @@ async def _final(
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
         retry_after=retry_after,
+        fresh_for=parse_freshness(response.headers),
     )
 
 
@@ -261,6 +265,25 @@ def parse_retry_after(value: str | None, date: str | None = None) -> float | Non
     if now is None:
         now = datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def parse_freshness(headers: Mapping[str, str]) -> float | None:
+    """Seconds a response stays fresh (RFC 9111 4.2.1): Cache-Control max-age, else Expires
+    measured against the response's Date (our clock without one); None when neither says."""
+    for directive in (headers.get("Cache-Control") or "").split(","):
+        key, _, value = directive.strip().partition("=")
+        if key.strip().lower() == "max-age":
+            value = value.strip().strip('"')
+            return float(value) if value.isdigit() else None
+    expires = headers.get("Expires")
+    if expires is None:
+        return None
+    when = _http_date(expires.strip())
+    if when is None:
+        return 0.0  # RFC 9111 5.3: an invalid Expires means already expired
+    date = headers.get("Date")
+    now = _http_date(date) if date else None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _http_date(value: str) -> datetime | None:

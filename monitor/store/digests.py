@@ -103,6 +103,27 @@ def open_digests(target: Connection | Engine, email: str | None = None) -> list[
         return [_digest_row(r) for r in conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class DigestHealth:
+    """For `monitor status`: digests claimed and not yet sent (pending), those of them whose
+    sending already failed at least once (stuck), and those refused for good (failed)."""
+
+    pending: int
+    stuck: int
+    failed: int
+
+
+def digest_health(target: Connection | Engine) -> DigestHealth:
+    with begin(target) as conn:
+        rows = list(conn.execute(select(digests.c.status, digests.c.attempts, digests.c.last_error).where(digests.c.status != "sent")))
+    pending = [r for r in rows if r.status == "pending"]
+    return DigestHealth(
+        pending=len(pending),
+        stuck=sum(1 for r in pending if (r.attempts or 0) > 0 and r.last_error),
+        failed=sum(1 for r in rows if r.status == "failed"),
+    )
+
+
 def begin_attempt(target: Connection | Engine, digest_id: int, now: datetime, lease_until: datetime, *, force: bool = False) -> bool:
     """Take the right to send a digest now: count the attempt and hold it until `lease_until`.
 

@@ -8,8 +8,9 @@ is not news again. Only plain values (FeedState, dicts, sets) leave this module.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,8 +21,10 @@ from monitor.store.shared import CHUNK, chunks, utc
 from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
 
 __all__ = [
+    "FIELD_CAPS",
     "FeedState",
     "NotModified",
+    "cap_fields",
     "due_feeds",
     "due_states",
     "entry_counts",
@@ -41,6 +44,27 @@ __all__ = [
     "update_edited",
 ]
 
+
+# The most characters an entry's field keeps in the store (and so in judging and mail): a
+# feed's 1 MB title must not become a 4 MB email. Cut fields end with an ellipsis.
+FIELD_CAPS = {"title": 1000, "summary": 2000, "content": 20000, "link": 2000, "source": 2000}
+# An id longer than this is replaced by its digest (still unique within its feed).
+ID_CAP = 500
+
+
+def cap_fields(entry: Entry) -> tuple[Entry, list[str]]:
+    """`entry` with every field within FIELD_CAPS (and its id within ID_CAP); the names of
+    the fields that were cut."""
+    changes: dict[str, Any] = {}
+    for name, cap in FIELD_CAPS.items():
+        value = getattr(entry, name)
+        if len(value) > cap:
+            changes[name] = value[: cap - 1] + "\u2026"
+    if len(entry.id) > ID_CAP:
+        changes["id"] = "long-id:" + hashlib.sha256(entry.id.encode("utf-8", "surrogatepass")).hexdigest()
+    if not changes:
+        return entry, []
+    return replace(entry, **changes), sorted(changes)
 
 
 class FeedLike(Protocol):
@@ -73,6 +97,12 @@ class FeedState:
     last_error_at: datetime | None
     problem: str | None
     disabled_reason: str | None
+    configured_url: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """Polled at another URL than feeds.yaml says (a permanent redirect was followed)."""
+        return self.configured_url is not None and self.configured_url != self.url
 
 
 def _state(row: RowMapping) -> FeedState:
@@ -90,6 +120,7 @@ def _state(row: RowMapping) -> FeedState:
         last_error_at=utc(row["last_error_at"]),
         problem=row["problem"],
         disabled_reason=row["disabled_reason"],
+        configured_url=row["configured_url"],
     )
 
 
@@ -102,15 +133,17 @@ def sync_feeds(
 ) -> tuple[list[str], list[str]]:
     """Make the rows match the configured feeds; returns (added, removed) names.
 
-    A new feed is due now. A removed feed's row goes (its entries stay). The stored URL
+    A new feed is due now. A feed whose interval was shortened is due no later than the new
+    interval from now. A removed feed's row goes (its entries stay). The stored URL
     may differ from the configured one after a permanent redirect: it is replaced only when
-    the configured URL itself changed since `previous_urls` (the config applied before);
-    without it (at start) the configured URL wins and a redirect is simply followed again.
+    the configured URL itself changed since `previous_urls` (the config applied before) or,
+    without them (at start), since the URL stored as configured at the last sync; so a move
+    survives restarts until feeds.yaml is edited.
     """
     wanted = {f.name: f for f in configured}
     added: list[str] = []
     with engine.begin() as conn:
-        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.interval_seconds)).mappings()}
+        rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.configured_url, feeds.c.interval_seconds, feeds.c.next_poll_at)).mappings()}
         removed = sorted(set(rows) - set(wanted))
         for chunk in chunks(removed):
             conn.execute(delete(feeds).where(feeds.c.name.in_(chunk)))
@@ -119,16 +152,23 @@ def sync_feeds(
             seconds = int(feed.interval.total_seconds())
             row = rows.get(name)
             if row is None:
-                new_rows.append({"name": name, "url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
+                new_rows.append({"name": name, "url": feed.url, "configured_url": feed.url, "interval_seconds": seconds, "next_poll_at": now, "error_count": 0, "entry_count": 0})
                 added.append(name)
                 continue
             changes: dict[str, Any] = {}
-            config_changed = previous_urls is None or previous_urls.get(name) != feed.url
+            before = row["configured_url"] if previous_urls is None else previous_urls.get(name)
+            config_changed = before is None or before != feed.url
+            if row["configured_url"] != feed.url:
+                changes["configured_url"] = feed.url
             if row["url"] != feed.url and config_changed:
                 # A new URL is a new resource: the old validators do not apply to it.
                 changes.update(url=feed.url, etag=None, last_modified=None, disabled_reason=None, next_poll_at=now)
             if row["interval_seconds"] != seconds:
                 changes["interval_seconds"] = seconds
+                sooner = now + feed.interval
+                next_poll = utc(row["next_poll_at"])
+                if "next_poll_at" not in changes and next_poll is not None and next_poll > sooner:
+                    changes["next_poll_at"] = sooner
             if changes:
                 conn.execute(update(feeds).where(feeds.c.name == name).values(**changes))
         if new_rows:

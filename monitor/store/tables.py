@@ -38,6 +38,9 @@ feeds = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("url", Text, nullable=False),
+    # The URL in feeds.yaml when the row was last synced: `url` differs after a permanent
+    # redirect, and stays moved until the configured URL itself changes.
+    Column("configured_url", Text),
     Column("etag", Text),
     Column("last_modified", Text),
     Column("interval_seconds", Integer),
