@@ -81,11 +81,20 @@ def _line(container: Any, key: Any) -> int | None:
 
 
 def read_pack(path: Path, types: Iterable[str] = DEVELOPMENT_TYPES) -> tuple[LanguagePack | None, list[Problem]]:
-    """One language file, validated: every problem with file, line and key."""
+    """One language file, validated: every problem with file, line and key.
+
+    Every command reads the packs at start, so they are parsed with the fast safe loader;
+    only a pack with a problem is read again, keeping line numbers, to say where it is.
+    """
+    pack, problems = _read_pack(path, types, "safe")
+    return (pack, problems) if not problems else _read_pack(path, types, "rt")
+
+
+def _read_pack(path: Path, types: Iterable[str], loader: str) -> tuple[LanguagePack | None, list[Problem]]:
     file = str(path)
     problems: list[Problem] = []
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        data = YAML(typ=loader).load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError) as exc:
         return None, [Problem(file, None, "", f"cannot read language pack: {exc}")]
     if not isinstance(data, Mapping):
