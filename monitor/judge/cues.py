@@ -18,23 +18,19 @@ from monitor.judge.dates import DateMention
 from monitor.judge.textnorm import UNSPACED_CHARS, normalize
 from monitor.model import precedence
 
-_SENTENCE_END = re.compile(
-    r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)(?<!\bu\.s)(?<!\bjan)(?<!\bfeb)(?<!\baug)"
-    r"(?<!\bsept)(?<!\boct)(?<!\bnov)(?<!\bdec)(?<!\bno)(?<!\b[a-z])[.!?؟]+[\"')\]]*\s+|[។៕。။]+\s*|\n+"
-)
 # Arabic-script punctuation (، ؛ ؟) and the full stops of unspaced scripts (。 ။) break as
 # their Latin counterparts do (fullwidth ，：； are folded to , : ; by NFKC).
 _HARD_BREAK = re.compile(r"[;:\u2014|؛]|\s-\s")
 _EDITORS_NOTE = re.compile(r"\([^()]{0,120}\)\.?")
 _TITLE_BREAK = re.compile(r"[,;:\u2014|៖،؛၊]|\s-\s")
 _DATE_REACH = 90  # characters: a date further from every event word dates none of them
-_CLAUSE_BREAK = re.compile(r"[,;:()\u2014،؛]|\s-\s|\bbut\b|\bwhile\b|\bwhereas\b|\band\b|\bafter\b|\bbefore\b")
 _WINDOW = 60  # characters before a type word searched for a negation or recap cue
-_KHMER_WINDOW = 24  # Khmer packs a clause into far fewer characters
+_UNSPACED_WINDOW = 24  # a script without spaces packs a clause into far fewer characters
 _RECALL_WINDOW = 100  # "five years since Kem Sokha, president of the CNRP, was arrested"
 
 
-def _khmer_automaton() -> ahocorasick.Automaton:
+def _phrase_automaton() -> ahocorasick.Automaton:
+    """One automaton over the phrases of every language written without spaces."""
     automaton = ahocorasick.Automaton()
     phrases: dict[str, tuple[str, str]] = {}
     for type_, words in lexicon.UNSPACED_TYPES.items():
@@ -61,40 +57,48 @@ def _khmer_automaton() -> ahocorasick.Automaton:
 
 
 _DENIAL: Any = None
-_ENGLISH_TYPES: Any = None
-_ENGLISH_MASKS: Any = None
-_ENGLISH_NEGATION: Any = None
-_ENGLISH_APPEALS: Any = None
+_SPACED_PACKS: Any = None
+_SENTENCE_END: Any = None
+_CLAUSE_BREAK: Any = None
+_NEGATION: Any = None
+_APPEALS: Any = None
 _IMPERATIVE: Any = None
 _SPEECH: Any = None
-_ENGLISH_RECAP: Any = None
+_RECAP: Any = None
 _DISCUSSION_TITLE: Any = None
 _LOOK_BACK_TITLE: Any = None
-_KHMER: Any = None
+_PHRASES: Any = None
 
 
 @lexicon.on_install
 def _compile() -> None:
     """Compile the installed language packs into the patterns and the automaton below."""
-    global _DENIAL, _ENGLISH_TYPES, _ENGLISH_MASKS, _ENGLISH_NEGATION, _ENGLISH_APPEALS, _IMPERATIVE, _SPEECH, _ENGLISH_RECAP, _DISCUSSION_TITLE, _LOOK_BACK_TITLE, _KHMER
+    global _DENIAL, _SPACED_PACKS, _NEGATION, _APPEALS, _IMPERATIVE, _SPEECH, _RECAP, _DISCUSSION_TITLE, _LOOK_BACK_TITLE, _PHRASES, _SENTENCE_END, _CLAUSE_BREAK
     _DENIAL = re.compile(lexicon.spaced_cue("denials"))
-    _ENGLISH_TYPES = []
+    # A full stop after an abbreviation of any pack ("Mr.", "U.S.", "Jan.") or a lone letter
+    # ends no sentence; the full stops of other scripts do, and so does a line break.
+    not_after = "".join(f"(?<!\\b{re.escape(a)})" for a in lexicon.abbreviations())
+    _SENTENCE_END = re.compile(
+        not_after + r"(?<!\b[a-z])[.!?؟]+[\"')\]]*\s+|[។៕。။]+\s*|\n+"
+    )
+    # Punctuation breaks a clause in every script; words ("but", "while") come from the packs.
+    _CLAUSE_BREAK = re.compile(r"[,;:()\u2014،؛]|\s-\s|" + lexicon.spaced_cue("clause_breaks"))
+    _SPACED_PACKS = []
     for scripts, types, masks in lexicon.spaced_by_script():
         letters = "".join(lexicon.SCRIPT_LETTERS[s] for s in sorted(scripts))
-        _ENGLISH_TYPES.append((
+        _SPACED_PACKS.append((
             re.compile(f"[{letters}]") if letters else None,
             {t: re.compile("|".join(f"(?:{p})" for p in pats)) for t, pats in types.items() if pats},
             re.compile("|".join(f"(?:{p})" for p in masks)) if masks else None,
         ))
-    _ENGLISH_MASKS = None  # per pack, in _ENGLISH_TYPES
-    _ENGLISH_NEGATION = re.compile(lexicon.spaced_cue("negations"))
-    _ENGLISH_APPEALS = re.compile(lexicon.spaced_cue("appeals"))
+    _NEGATION = re.compile(lexicon.spaced_cue("negations"))
+    _APPEALS = re.compile(lexicon.spaced_cue("appeals"))
     _IMPERATIVE = re.compile(lexicon.spaced_cue("imperatives"))
     _SPEECH = re.compile(lexicon.spaced_cue("speech"))
-    _ENGLISH_RECAP = re.compile(lexicon.spaced_cue("recap"))
+    _RECAP = re.compile(lexicon.spaced_cue("recap"))
     _DISCUSSION_TITLE = re.compile(lexicon.spaced_cue("discussion_titles"))
     _LOOK_BACK_TITLE = re.compile(lexicon.spaced_cue("look_back_titles"))
-    _KHMER = _khmer_automaton()
+    _PHRASES = _phrase_automaton()
 
 
 @dataclass(frozen=True)
@@ -122,35 +126,35 @@ class SentenceCues:
     def denies(self) -> bool:
         """"Reports of a pardon are untrue": nothing in the sentence happened."""
         return bool(_DENIAL.search(self.text)) or any(
-            kind == "denial" for _, (_, kind, _) in _KHMER.iter(self.text)
+            kind == "denial" for _, (_, kind, _) in _PHRASES.iter(self.text)
         )
 
     @property
     def calls(self) -> bool:
         """A call or demand anywhere in the sentence ("urges", "អំពាវនាវ")."""
-        return self.appeal is not None or bool(_ENGLISH_APPEALS.search(self.text))
+        return self.appeal is not None or bool(_APPEALS.search(self.text))
 
     def negated(self, hit: Hit) -> bool:
         """A wish, a plan, a threat or a refusal: "called for the release of"."""
         clause = _clause_before(self.text, hit.start)
         return (
-            bool(_ENGLISH_NEGATION.search(clause))
+            bool(_NEGATION.search(clause))
             or (not clause.strip() and bool(_IMPERATIVE.match(self.text, hit.start)))
-            or bool(_ENGLISH_APPEALS.search(self.text, 0, hit.start))
+            or bool(_APPEALS.search(self.text, 0, hit.start))
             or (self.appeal is not None and self.appeal < hit.start)
-            or any(hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.negations)
+            or any(hit.start - _UNSPACED_WINDOW <= pos < hit.start for pos in self.negations)
         )
 
     def recalled_in_clause(self, hit: Hit) -> bool:
         """Told as a memory within its own clause ("who was arrested", "ខ្លះនៅតែនិរទេស")."""
-        return bool(_ENGLISH_RECAP.search(_clause_before(self.text, hit.start))) or any(
-            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.recaps
+        return bool(_RECAP.search(_clause_before(self.text, hit.start))) or any(
+            hit.start - _UNSPACED_WINDOW <= pos < hit.start for pos in self.recaps
         )
 
     def recalled(self, hit: Hit) -> bool:
         """Told as a memory: "who was arrested", "years after his arrest"."""
-        return bool(_ENGLISH_RECAP.search(self.text[max(0, hit.start - _RECALL_WINDOW) : hit.start])) or any(
-            hit.start - _KHMER_WINDOW <= pos < hit.start for pos in self.recaps
+        return bool(_RECAP.search(self.text[max(0, hit.start - _RECALL_WINDOW) : hit.start])) or any(
+            hit.start - _UNSPACED_WINDOW <= pos < hit.start for pos in self.recaps
         )
 
 
@@ -193,8 +197,8 @@ def looks_back(title: str) -> bool:
         return False
     if is_look_back_piece(title):
         return True
-    cues = [m.start() for m in _ENGLISH_RECAP.finditer(title)]
-    cues += [end + 1 - length for end, (length, kind, _) in _KHMER.iter(title) if kind == "recap"]
+    cues = [m.start() for m in _RECAP.finditer(title)]
+    cues += [end + 1 - length for end, (length, kind, _) in _PHRASES.iter(title) if kind == "recap"]
     if not cues:
         return False
     # The cue covers its own clause: in "Seven years after Kem Ley's killing, a memorial
@@ -268,7 +272,7 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
     recaps: list[int] = []
     neutral: list[tuple[int, int]] = []
     appeals: list[int] = []
-    for script, types, not_events in _ENGLISH_TYPES:  # each spaced pack, if its script is here
+    for script, types, not_events in _SPACED_PACKS:  # each spaced pack, if its script is here
         if script is not None and not script.search(text):
             continue
         if not_events is not None:
@@ -277,7 +281,7 @@ def _scan(text: str) -> tuple[list[Hit], list[int], list[int], list[tuple[int, i
             for m in pattern.finditer(text):
                 raw.append(Hit(type_, m.start(), m.end(), m.group(0)))
     if UNSPACED_CHARS.search(text):
-        for end_index, (length, kind, type_) in _KHMER.iter(text):
+        for end_index, (length, kind, type_) in _PHRASES.iter(text):
             start, end = end_index + 1 - length, end_index + 1
             if kind == "type":
                 raw.append(Hit(type_, start, end, text[start:end]))

@@ -93,6 +93,11 @@ def spaced_cue(kind: str) -> str:
     return _alternation(r for p in _PACKS.values() for r in p.cues.get(kind, ()))
 
 
+def abbreviations() -> list[str]:
+    """Words of every pack whose full stop ends no sentence ("mr.", "u.s.", "jan.")."""
+    return list(dict.fromkeys(a for p in _PACKS.values() for a in p.abbreviations))
+
+
 def unspaced_cue(kind: str) -> tuple[str, ...]:
     return tuple(w for p in UNSPACED for w in p.phrases.get("cues", {}).get(kind, ()))
 

@@ -23,11 +23,11 @@ PACKS = Path(__file__).resolve().parent.parent / "languages"
 
 # Cue lists every pack may give (each a list of phrases or {re: ...} entries).
 CUE_KEYS = ("not_events", "negations", "appeals", "denials", "recap", "neutral", "imperatives",
-            "speech", "look_back_titles", "discussion_titles")
+            "speech", "look_back_titles", "discussion_titles", "clause_breaks")
 DATE_KEYS = ("months", "weekdays", "days_before", "weeks", "days_after", "months_before", "years_before",
              "numbers", "units", "ago")
 UNITS = ("day", "week", "month", "year")
-TOP_KEYS = frozenset({"language", "name", "spacing", "types", "dates", *CUE_KEYS})
+TOP_KEYS = frozenset({"language", "name", "spacing", "types", "dates", "abbreviations", *CUE_KEYS})
 SPACINGS = ("words", "none")
 
 
@@ -43,6 +43,7 @@ class LanguagePack:
     cues: dict[str, list[str]] = field(default_factory=dict)  # cue kind -> regexes
     phrases: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # "types"/cue -> key -> phrases
     dates: dict[str, Any] = field(default_factory=dict)
+    abbreviations: list[str] = field(default_factory=list)  # words whose full stop ends no sentence
 
 
 def _entries(value: Any, spacing: str, where: str, problems: list[Problem], file: str) -> tuple[list[str], list[str]]:
@@ -121,6 +122,11 @@ def _read_pack(path: Path, types: Iterable[str], loader: str) -> tuple[LanguageP
             regexes, phrases = _entries(data[kind], spacing, kind, problems, file)
             pack.cues[kind] = regexes
             pack.phrases.setdefault("cues", {})[kind] = phrases
+    abbreviations = data.get("abbreviations") or []
+    if not isinstance(abbreviations, list) or not all(isinstance(a, str) and a.strip() for a in abbreviations):
+        problems.append(Problem(file, _line(data, "abbreviations"), "abbreviations", "expected a list of words ('mr', 'u.s')"))
+    else:
+        pack.abbreviations = [normalize(a.strip()).rstrip(".") for a in abbreviations]
     dates = data.get("dates") or {}
     for key in dates:
         if key not in DATE_KEYS:
@@ -161,6 +167,7 @@ def _merge(base: LanguagePack, extra: LanguagePack) -> LanguagePack:
     for group in ("types", "cues"):
         mine, theirs = base.phrases.get(group, {}), extra.phrases.get(group, {})
         merged.phrases[group] = {k: [*mine.get(k, ()), *theirs.get(k, ())] for k in {*mine, *theirs}}
+    merged.abbreviations = [*base.abbreviations, *extra.abbreviations]
     merged.dates = {**base.dates}
     for key, value in extra.dates.items():
         merged.dates[key] = ({**base.dates.get(key, {}), **value} if isinstance(value, dict)
