@@ -31,9 +31,7 @@ _PACKS: dict[str, LanguagePack] = {}
 SPACED: list[LanguagePack] = []
 UNSPACED: list[LanguagePack] = []
 LANGUAGES: frozenset[str] = frozenset()
-SPACED_TYPES: dict[str, tuple[str, ...]] = {}
-UNSPACED_TYPES: dict[str, tuple[str, ...]] = {}
-MONTHS: dict[str, int] = {}
+UNMONTHS: dict[str, int] = {}
 SPACED_MONTHS: dict[str, int] = {}
 UNSPACED_MONTHS: dict[str, int] = {}
 WEEKDAYS: dict[str, int] = {}
@@ -118,10 +116,6 @@ def _build(packs: dict[str, LanguagePack]) -> None:
     SPACED = _merged(packs.values(), "words")
     UNSPACED = _merged(packs.values(), "none")
     LANGUAGES = frozenset(packs)
-    SPACED_TYPES.clear()
-    for pack in SPACED:
-        for type_, regexes in pack.types.items():
-            SPACED_TYPES[type_] = SPACED_TYPES.get(type_, ()) + tuple(regexes)
     UNSPACED_TYPES.clear()
     for pack in UNSPACED:
         for type_, phrases in pack.phrases.get("types", {}).items():
