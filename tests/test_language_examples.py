@@ -9,15 +9,19 @@ examples pass; every change to the words leaves an example pinned here.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from monitor.judge.verdict import Judge
-from monitor.model import Case, Entry, Precision, Subject, Verdict
+from monitor.model import Case, Entry, EventDate, KnownEvent, Precision, Subject, Verdict
 
+# A sentence is handed down after a verdict: a sentencing example is read in a case whose
+# guilty verdict the monitor already knows (without one, "sentenced to six years" is the verdict
+# itself and reads as a conviction; tests/test_judgments.py pins that).
+VERDICT_BEFORE_SENTENCE = timedelta(days=60)
 EXAMPLES = Path(__file__).resolve().parents[1] / "monitor" / "languages" / "examples"
 NO_DEVELOPMENT_REASONS = {"wish", "denial", "look_back", "other_object", "step", "plan", "description", "statement"}
 
@@ -52,12 +56,16 @@ def test_every_shipped_language_has_examples() -> None:
 def test_language_example(subject: dict, example: dict) -> None:
     person = Subject(name=subject["name"], aliases=tuple(subject["aliases"]), cases=("example-case",))
     case = Case(id="example-case", title="The example case", subjects=(person.name,))
-    judge = Judge([person], {case.id: case}, [])
     published = datetime.combine(date.fromisoformat(str(example["published"])), time(9), tzinfo=UTC)
+    expect = example["expect"]
+    known = [
+        KnownEvent(case=case.id, type="conviction", date=EventDate(published.date() - VERDICT_BEFORE_SENTENCE),
+                   summary="the verdict", subjects=(person.name,))
+    ] if expect.get("type") == "sentencing" else []
+    judge = Judge([person], {case.id: case}, known)
     entry = Entry(id="example", source="examples", title=example["text"], link="https://example.invalid/1",
                   published=published, summary=example.get("body", ""))
     judgement, _event = judge.judge(entry, now=published)
-    expect = example["expect"]
     assert person.name in judgement.people, f"the subject is not matched in {example['text']!r}"
     if "none" in expect:
         assert expect["none"] in NO_DEVELOPMENT_REASONS, f"unknown reason {expect['none']!r}"

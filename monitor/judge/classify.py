@@ -201,7 +201,11 @@ class Classifier:
                 event_date, dated, date_text = when.value, True, when.text
                 # A look-back piece's "today" only says when it was written.
                 # ("Today, 16 November, marks seven years since ...": the day of writing.)
-                loose = when.weak or event_date.precision is not Precision.DAY or event_date.value == published
+                # A day without its year there is the anniversary ("arrested on July 29").
+                loose = (
+                    when.weak or when.yearless or event_date.precision is not Precision.DAY
+                    or event_date.value == published
+                )
                 background = (
                     (reading.retrospective and loose) or reading.discussion or reading.look_back_piece
                     or period_end(event_date) < published - NEWS_WINDOW

@@ -26,6 +26,7 @@ class DateMention:
     weak: bool = False  # "today", "this week": says only that the story is current
     reported: bool = False  # "said on Monday": when someone spoke, not when it happened
     since: bool = False  # "since 2019", "until March": the edge of a span, not an event's day
+    yearless: bool = False  # "on July 29": in a look-back piece, the anniversary, not the event
 
 
 def _alternation(words: object) -> str:
@@ -118,6 +119,7 @@ def _compile() -> None:
 
 
 _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})
+_YEARLESS_KINDS = frozenset({"cjk_m_d", "my_m_d", "km_d_m", "d_m", "m_d"})
 _SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
 _REPORTED = re.compile(r"\b(said|says|told|announced|confirmed|reported|added|wrote|stated)\s+(on\s+|late\s+|early\s+)?$")
 _ATTRIBUTIVE = re.compile(r"\b(a|an|his|her|their|its)\s+$")
@@ -156,7 +158,8 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             weak = kind in _WEAK_KINDS and value.value >= published - timedelta(days=7)
             since = bool(_SPAN_EDGE.search(sentence, max(0, start - 8), start))
             reported = bool(_REPORTED.search(sentence, max(0, start - 14), start))
-            found.append(DateMention(start, end, m.group(0), value, weak, since, reported))
+            yearless = kind in _YEARLESS_KINDS or (kind == "numeric" and not m.group(3))
+            found.append(DateMention(start, end, m.group(0), value, weak, since, reported, yearless))
     found.sort(key=lambda d: d.start)
     return found
 

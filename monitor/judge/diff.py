@@ -19,6 +19,7 @@ from monitor.judge.classify import Candidate, Reading
 from monitor.judge.dates import period_end
 from monitor.judge.match import MatchResult
 from monitor.model import (
+    JUDGMENT_FAMILIES,
     TYPE_FAMILY,
     Development,
     Entry,
@@ -33,6 +34,8 @@ UNDATED_LOOKBACK = timedelta(days=45)  # an undated restatement refers to a rece
 NEAR_DUPLICATE_WINDOW = timedelta(days=10)
 RESTATEMENT_WINDOW = timedelta(days=14)
 SENTENCING_WINDOW = timedelta(days=240)  # a sentence follows its verdict or plea within months
+JUDGMENT_TOLERANCE = timedelta(days=2)  # "convicted" and "jailed for six years": one day's ruling
+_VERDICT_BEFORE_SENTENCE = ("verdict", "plea", "sentence", "appeal_ruling")
 NEAR_DUPLICATE_JACCARD = 0.55
 _SHINGLE = 5
 
@@ -102,11 +105,10 @@ class KnownEvents:
             if id(event) not in seen:
                 pool.append(event)
                 seen.add(id(event))
-        family = dev.family
         matches = [
             e
             for e in pool
-            if TYPE_FAMILY.get(e.type, e.type) == family
+            if _same_story_kind(dev, e)
             and self._same_people(dev.subjects, e.subjects)
             and _same_time(candidate, e, published)
         ]
@@ -130,21 +132,31 @@ class KnownEvents:
                     best, best_score = fp.root_id, score
         return best
 
-    def sentencing_after_verdict(self, candidate: Candidate) -> Candidate:
-        """A guilty verdict read weeks after the same people's verdict, plea or appeal ruling in
+    def verdict_or_sentence(self, candidate: Candidate) -> Candidate:
+        """Name a guilty judgment by the step of the case it is.
+
+        A guilty verdict read weeks after the same people's verdict, plea or appeal ruling in
         the same case is a sentence handed down in a later step ("jailed for 44 months", "new
-        32-year sentence after the appeal ruling"), not a second verdict."""
+        32-year sentence after the appeal ruling"), not a second verdict. A sentence with no
+        verdict or plea before it is the verdict itself: "sentenced to six years" is how most
+        outlets report a conviction, and the digest must say "convicted".
+        """
         dev = candidate.development
-        if dev.type != "conviction":
+        if dev.type not in ("conviction", "sentencing"):
             return candidate
-        for event in self.by_case.get(dev.case, ()):
-            gap = dev.date.value - event.date.value
-            if (
-                TYPE_FAMILY.get(event.type, event.type) in ("verdict", "plea", "sentence", "appeal_ruling")
-                and SAME_DAY_TOLERANCE < gap <= SENTENCING_WINDOW
-                and self._same_people(dev.subjects, event.subjects)
-            ):
-                return replace(candidate, development=replace(dev, type="sentencing"))
+        judgments = [
+            (dev.date.value - event.date.value, self._same_people(dev.subjects, event.subjects))
+            for event in self.by_case.get(dev.case, ())
+            if TYPE_FAMILY.get(event.type, event.type) in _VERDICT_BEFORE_SENTENCE
+        ]
+        if dev.type == "conviction" and any(
+            same and SAME_DAY_TOLERANCE < gap <= SENTENCING_WINDOW for gap, same in judgments
+        ):
+            return replace(candidate, development=replace(dev, type="sentencing"))
+        # Any judgment in the case will do here: in a mass trial the verdict's report may
+        # name other defendants than the sentence's.
+        if dev.type == "sentencing" and not any(-SAME_DAY_TOLERANCE <= gap <= SENTENCING_WINDOW for gap, _ in judgments):
+            return replace(candidate, development=replace(dev, type="conviction"))
         return candidate
 
     def first_report(self, entry_id: str) -> KnownEvent | None:
@@ -198,7 +210,7 @@ def decide(entry: Entry, match: MatchResult, reading: Reading, known: KnownEvent
     story = _story_text(match)
     news = reading.news
     if news:
-        primary = known.sentencing_after_verdict(news[0])
+        primary = known.verdict_or_sentence(news[0])
         event = known.find(primary, published, match.people)
         if event is None:
             root = known.near_duplicate(match.people, published, story)
@@ -246,6 +258,18 @@ def remember(entry: Entry, match: MatchResult, decision: Decision, known: KnownE
     if decision.verdict is Verdict.DUPLICATE and decision.duplicate_of:
         known.remember_story(entry.id, decision.duplicate_of, match.people, published, story)
     return None
+
+
+def _same_story_kind(dev: Development, event: KnownEvent) -> bool:
+    """Same family of type; or one court judgment told as verdict, sentence or appeal ruling
+    by outlets within a couple of days of each other."""
+    family = TYPE_FAMILY.get(event.type, event.type)
+    if family == dev.family:
+        return True
+    return (
+        family in JUDGMENT_FAMILIES and dev.family in JUDGMENT_FAMILIES
+        and abs(dev.date.value - event.date.value) <= JUDGMENT_TOLERANCE
+    )
 
 
 def _same_time(candidate: Candidate, event: KnownEvent, published: date) -> bool:
