@@ -78,3 +78,12 @@ def test_an_anniversary_piece_dates_the_anniversary_not_a_new_arrest() -> None:
     # The same sentence under a news headline is news: the year-less day is this year's.
     news, _ = _judge([arrest]).judge(_entry("news", "Zhang Wei detained again", date(2023, 7, 31), body))
     assert news.verdict is Verdict.NEW, news.why
+
+
+def test_a_judgment_days_after_a_guilty_plea_is_its_sentence() -> None:
+    judge = _judge()
+    plea, _ = judge.judge(_entry("plea", "Zhang Wei pleads guilty to fraud", date(2025, 1, 22)))
+    sentence, _ = judge.judge(_entry("sentence", "Zhang Wei jailed for three years", date(2025, 1, 28)))
+    assert plea.development is not None and plea.development.type == "guilty_plea", plea.why
+    assert sentence.verdict is Verdict.NEW, sentence.why
+    assert sentence.development is not None and sentence.development.type == "sentencing", sentence.why

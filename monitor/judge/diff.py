@@ -145,17 +145,21 @@ class KnownEvents:
         if dev.type not in ("conviction", "sentencing"):
             return candidate
         judgments = [
-            (dev.date.value - event.date.value, self._same_people(dev.subjects, event.subjects))
+            (dev.date.value - event.date.value, self._same_people(dev.subjects, event.subjects),
+             TYPE_FAMILY.get(event.type, event.type) == "plea")
             for event in self.by_case.get(dev.case, ())
             if TYPE_FAMILY.get(event.type, event.type) in _VERDICT_BEFORE_SENTENCE
         ]
+        # A verdict told again within a week is the same verdict; a plea is no verdict, so
+        # the guilty judgment of any later day is its sentence.
         if dev.type == "conviction" and any(
-            same and SAME_DAY_TOLERANCE < gap <= SENTENCING_WINDOW for gap, same in judgments
+            same and (timedelta(0) if plea else SAME_DAY_TOLERANCE) < gap <= SENTENCING_WINDOW
+            for gap, same, plea in judgments
         ):
             return replace(candidate, development=replace(dev, type="sentencing"))
         # Any judgment in the case will do here: in a mass trial the verdict's report may
         # name other defendants than the sentence's.
-        if dev.type == "sentencing" and not any(-SAME_DAY_TOLERANCE <= gap <= SENTENCING_WINDOW for gap, _ in judgments):
+        if dev.type == "sentencing" and not any(-SAME_DAY_TOLERANCE <= gap <= SENTENCING_WINDOW for gap, _, _ in judgments):
             return replace(candidate, development=replace(dev, type="conviction"))
         return candidate
 
