@@ -87,3 +87,17 @@ def test_a_judgment_days_after_a_guilty_plea_is_its_sentence() -> None:
     assert plea.development is not None and plea.development.type == "guilty_plea", plea.why
     assert sentence.verdict is Verdict.NEW, sentence.why
     assert sentence.development is not None and sentence.development.type == "sentencing", sentence.why
+
+
+@pytest.mark.parametrize("title", [
+    "Zhang Wei davası 9 Mayıs'a ertelendi",
+    "Zhang Wei's trial adjourned to 9 May",
+    "Court extends Zhang Wei's detention until 3 June",
+])
+def test_the_day_of_the_next_step_does_not_date_the_step(title: str) -> None:
+    # A year-less "9 May" in February would otherwise read as last May's, a known event.
+    earlier = KnownEvent(case=CASE.id, type="trial_adjourned", date=EventDate(date(2021, 5, 9)),
+                         summary="adjourned", subjects=(PERSON.name,))
+    judgement, _ = _judge([earlier]).judge(_entry("adj", title, date(2022, 2, 14)))
+    assert judgement.verdict is Verdict.NEW, judgement.why
+    assert judgement.development is not None and judgement.development.date == EventDate(date(2022, 2, 14)), judgement.why

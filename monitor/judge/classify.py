@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from monitor.judge.cues import (
+    Hit,
     asks,
     assign_dates,
     is_discussion,
@@ -31,6 +32,9 @@ from monitor.model import Case, Development, EventDate, Precision, Subject, prec
 MAX_SENTENCES = 8
 # An event dated longer ago than this before publication is a recap, not the day's news.
 NEWS_WINDOW = timedelta(days=30)
+# Types whose sentences name the day of the next step ("adjourned to 9 May", "remand
+# extended until March"): such a day is not when the development happened.
+_DATED_BY_TARGET = frozenset({"trial_scheduled", "trial_adjourned", "detention_extended"})
 
 @dataclass(frozen=True)
 class Candidate:
@@ -181,13 +185,7 @@ class Classifier:
                 reading.forward_looking = True
                 continue
             when = dates.get(hit)
-            if when is not None and hit.type == "trial_scheduled" and when.start >= hit.start and not (
-                published - timedelta(days=7) <= when.value.value <= published and when.value.precision is Precision.DAY
-            ):
-                # "trial set for 3 June", "to open on 6 February": the day named after the
-                # scheduling word is the trial's (a year-less one may even read as past);
-                # the setting is the news, told on the day of publication. A day of the past
-                # week ("set the date yesterday") is when it was set.
+            if when is not None and _names_next_step(hit, when, published):
                 when = None
             if when is not None and when.value.value > published + timedelta(days=1):
                 reading.forward_looking = True  # scheduled: "to hear the appeal next Tuesday"
@@ -288,6 +286,24 @@ class Classifier:
         if not scores:
             return None
         return max(scores, key=lambda c: (scores[c], -order[c]))
+
+
+def _names_next_step(hit: Hit, when: DateMention, published: date) -> bool:
+    """"Trial set for 3 June", "adjourned to July", "9 Mayıs'a ertelendi": the day named with
+    a scheduling word is the next hearing's, and the setting is the news, told on the day of
+    publication. A day of the past week ("set the date yesterday") is when it was set; a
+    dated past day after an adjournment ("extended on 12 March 2022") is when it happened."""
+    if hit.type not in _DATED_BY_TARGET:
+        return False
+    if published - timedelta(days=7) <= when.value.value <= published and when.value.precision is Precision.DAY:
+        return False
+    if hit.type == "trial_scheduled" and when.start >= hit.start:
+        return True  # a year-less one may even read as past
+    # A year-less day that reads as months ago is the next step's, whichever side of the
+    # word it stands ("9 May" in February: this coming May).
+    if when.yearless and when.value.value < published - NEWS_WINDOW:
+        return True
+    return when.start >= hit.start and (when.yearless or when.value.value > published)
 
 
 def _dated_by_lead(candidates: list[Candidate]) -> list[Candidate]:
