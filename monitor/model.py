@@ -89,10 +89,11 @@ DEVELOPMENT_TYPE_TABLE: tuple[DevelopmentType, ...] = (
     DevelopmentType("exile", family="movement", words="went into exile"),
     DevelopmentType("return", family="movement", words="returned"),
 )
-# One court judgment is told as a verdict, a sentence or an appeal court's ruling ("convicted",
-# "jailed for six years", "appeal court cuts term to five years"): reports of one person's
-# judgment within a few days of each other are one story whichever of the three they state.
-JUDGMENT_FAMILIES: frozenset[str] = frozenset({"verdict", "sentence", "appeal_ruling"})
+# One court judgment is told as a verdict, a sentence, an appeal court's ruling or, when it is
+# mixed, an acquittal ("convicted", "jailed for six years", "term cut to five years on appeal",
+# "cleared of collusion"): reports of one person's judgment within a few days of each other
+# are one story whichever of these they state.
+JUDGMENT_FAMILIES: frozenset[str] = frozenset({"verdict", "sentence", "appeal_ruling", "cleared"})
 # In precedence order; a watchlist's own types join them (register_type), so these three
 # are the live vocabulary, never rebound.
 DEVELOPMENT_TYPES: list[str] = [t.id for t in DEVELOPMENT_TYPE_TABLE]

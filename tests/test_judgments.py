@@ -101,3 +101,11 @@ def test_the_day_of_the_next_step_does_not_date_the_step(title: str) -> None:
     judgement, _ = _judge([earlier]).judge(_entry("adj", title, date(2022, 2, 14)))
     assert judgement.verdict is Verdict.NEW, judgement.why
     assert judgement.development is not None and judgement.development.date == EventDate(date(2022, 2, 14)), judgement.why
+
+
+def test_a_mixed_verdict_told_as_an_acquittal_and_as_a_sentence_alerts_once() -> None:
+    judge = _judge()
+    one, _ = judge.judge(_entry("first", "Zhang Wei cleared of collusion", date(2023, 6, 25)))
+    two, _ = judge.judge(_entry("twin", "Zhang Wei gets suspended three-year sentence", date(2023, 6, 26)))
+    assert one.verdict is Verdict.NEW, one.why
+    assert two.verdict is Verdict.DUPLICATE and two.duplicate_of == "first", two.why
