@@ -42,6 +42,12 @@ class Score:
     subject_f1: float
     accuracy: float
     mismatches: list[tuple[str, str, str, str]]
+    # What a subscriber sees: one alert per development, whichever of its reports it is on.
+    alerts: int = 0
+    true_alerts: int = 0  # the first alert of a labeled development
+    developments: int = 0
+    alerted: int = 0  # labeled developments that got an alert
+    alert_type_right: int = 0
 
     @property
     def precision(self) -> float:
@@ -50,6 +56,14 @@ class Score:
     @property
     def recall(self) -> float:
         return self.tp / ((self.tp + self.fn) or 1)
+
+    @property
+    def alert_precision(self) -> float:
+        return self.true_alerts / (self.alerts or 1)
+
+    @property
+    def alert_recall(self) -> float:
+        return self.alerted / (self.developments or 1)
 
     @property
     def type_rate(self) -> float:
@@ -104,7 +118,38 @@ def score(stream: Path) -> Score:
             wrong.append((str(key), (line or {}).get("title", ""), f"{expected}/{label.get('type', '')}",
                           f"{verdict}/{stated.get('type', '')}"))
     f1 = 2 * people_tp / ((2 * people_tp + people_fp + people_fn) or 1)
-    return Score(len(labels), tp, fp, fn, type_right, case_right, f1, right / (len(labels) or 1), wrong)
+    result = Score(len(labels), tp, fp, fn, type_right, case_right, f1, right / (len(labels) or 1), wrong)
+    _score_alerts(result, labels, got)
+    return result
+
+
+def _score_alerts(result: Score, labels: dict, got: dict[str, dict]) -> None:
+    """Development-level figures: a development is caught when any of its reports (the first,
+    or a duplicate: a twin in another language, a restatement) is the monitor's `new`; a second
+    alert for it, or an alert for no development, is a false alert."""
+    story_of = {str(k): str(k) for k, label in labels.items() if label["verdict"] == "new"}
+    story_of.update({str(k): str(label["duplicate_of"]) for k, label in labels.items()
+                     if label["verdict"] == "duplicate" and label.get("duplicate_of")})
+    result.developments = sum(1 for label in labels.values() if label["verdict"] == "new")
+    alerted: set[str] = set()
+    for key, line in got.items():
+        if line["verdict"] != "new" or key not in {str(k) for k in labels}:
+            continue
+        result.alerts += 1
+        story = story_of.get(key)
+        if story is None or story in alerted:
+            continue
+        alerted.add(story)
+        result.true_alerts += 1
+        result.alert_type_right += (line.get("development") or {}).get("type") == labels_type(labels, story)
+    result.alerted = len(alerted)
+
+
+def labels_type(labels: dict, key: str) -> str | None:
+    for k, label in labels.items():
+        if str(k) == key:
+            return label.get("type")
+    return None
 
 
 def load_first_sight() -> dict:
@@ -130,7 +175,8 @@ def main() -> None:
     args = parser.parse_args()
     recorded = load_first_sight()
     streams = [s.resolve() for s in args.streams] or streams_under(DATA)
-    print(f"{'stream':<22} {'n':>4}  {'first sight P/R':>15}  {'now P/R':>11}  {'type':>5}  {'case':>5}  {'subj F1':>7}  {'acc':>5}  held out")
+    print(f"{'stream':<22} {'n':>4}  {'first sight P/R':>15}  {'now P/R':>11}  {'type':>5}  {'case':>5}  {'subj F1':>7}  {'acc':>5}  "
+          f"{'alerts P/R':>10}  {'type':>5}  held out")
     for stream in streams:
         name = name_of(stream)
         meta = recorded["streams"].get(name, {})
@@ -149,8 +195,11 @@ def main() -> None:
         first_text = f"{first['precision']:.2f}/{first['recall']:.2f}" if first else "-"
         print(f"{name:<22} {result.entries:>4}  {first_text:>15}  {result.precision:.2f}/{result.recall:.2f}  "
               f"{result.type_rate:>5.2f}  {result.case_right / (result.tp or 1):>5.2f}  {result.subject_f1:>7.2f}  "
-              f"{result.accuracy:>5.2f}  {'yes' if meta.get('held_out') else 'no'}")
-        print(f"{'':<22}       new: {result.tp} caught, {result.fp} false alerts, {result.fn} missed")
+              f"{result.accuracy:>5.2f}  {result.alert_precision:.2f}/{result.alert_recall:.2f}  "
+              f"{result.alert_type_right / (result.true_alerts or 1):>5.2f}  {'yes' if meta.get('held_out') else 'no'}")
+        print(f"{'':<22}       new: {result.tp} caught, {result.fp} false alerts, {result.fn} missed; "
+              f"developments: {result.alerted} of {result.developments} alerted, "
+              f"{result.alerts - result.true_alerts} of {result.alerts} alerts false or repeated")
         if args.mismatches:
             for key, title, expected, verdict in result.mismatches:
                 print(f"    {expected:>24} -> {verdict:<24} {title[:70]}  ({key})")
