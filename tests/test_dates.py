@@ -129,3 +129,34 @@ def test_period_end() -> None:
     assert period_end(EventDate(date(2024, 2, 1), Precision.MONTH)) == date(2024, 2, 29)
     assert period_end(EventDate(date(2017, 1, 1), Precision.YEAR)) == date(2017, 12, 31)
     assert period_end(EventDate(date(2023, 3, 3))) == date(2023, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Marc Lefèvre a été arrêté le 1er mars.", ("2023-03-01", "day")),  # French ordinal
+        ("Juan Pérez fue detenido el 1º de marzo.", ("2023-03-01", "day")),  # Spanish ordinal
+        ("La audiencia será el próximo lunes.", ("2023-03-06", "day")),
+        ("L'audience aura lieu lundi prochain.", ("2023-03-06", "day")),
+        ("He will be heard next Monday.", ("2023-03-06", "day")),
+    ],
+)
+def test_ordinals_and_the_coming_weekday_in_each_language(text: str, expected: tuple[str, str]) -> None:
+    assert only(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Held since 3 March.", "since"),
+        ("Detenido hasta el 3 de marzo.", "since"),
+        ("Placé en détention jusqu'au 3 mars.", "since"),
+        ("Под стражей до 3 марта.", "since"),
+        ("The lawyer said on Friday.", "reported"),
+        ("Su abogado dijo el viernes.", "reported"),
+        ("Адвокат заявил в пятницу.", "reported"),
+    ],
+)
+def test_a_span_edge_or_a_day_of_speaking_is_no_event_day_in_each_language(text: str, kind: str) -> None:
+    (mention,) = find_dates(normalize(text), SATURDAY)
+    assert getattr(mention, kind), mention

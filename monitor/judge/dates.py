@@ -38,8 +38,6 @@ _NUMBER_WORDS = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
 }
 _NUMBER = r"(\d{1,2}|" + "|".join(_NUMBER_WORDS) + ")"
-_ORD = r"(?:st|nd|rd|th)?"
-
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 
@@ -57,9 +55,36 @@ def _ago_patterns() -> list[re.Pattern[str]]:
     return out
 
 
+_SPAN_EDGE: re.Pattern[str] = re.compile(r"(?!x)x")  # compiled from the packs (_compile)
+_REPORTED: re.Pattern[str] = re.compile(r"(?!x)x")
+
+
+def _words_before_date(words: list[tuple[str, str]]) -> re.Pattern[str]:
+    """Words that stand right before a date ("since", "hasta", "до", "តាំងពី"), as a pattern
+    anchored at the end of the text before it; whole words in a spaced script."""
+    spaced = _alternation(w for spacing, w in words if spacing == "words")
+    unspaced = _alternation(w for spacing, w in words if spacing != "words")
+    parts = ([rf"(?<!\w)({spaced})\s+$"] if spaced else []) + ([rf"({unspaced})\s*$"] if unspaced else [])
+    return re.compile("|".join(parts) or r"(?!x)x")
+
+
+def _next_weekday_pattern(weekdays: str) -> re.Pattern[str]:
+    """Each pack's "next {day}" templates ("el próximo {day}", "{day} prochain"), one group each."""
+    bodies = []
+    for spacing, template in lexicon.NEXT_WEEKDAY_TEMPLATES:
+        body = re.escape(template).replace(r"\{day\}", f"({weekdays})")
+        bodies.append(rf"(?<!\w){body}(?!\w)" if spacing == "words" else body.replace("\\ ", r"\s?"))
+    return re.compile("|".join(bodies) or r"(?!x)x")
+
+
 @lexicon.on_install
 def _compile() -> None:
     """Compile the date patterns with the month and weekday names of the installed packs."""
+    global _SPAN_EDGE, _REPORTED
+    # "since March", "hasta el 5 de junio", "said on Monday", "dijo el lunes": the packs' words.
+    _SPAN_EDGE = _words_before_date(lexicon.SPAN_EDGES)
+    _REPORTED = _words_before_date(lexicon.REPORTED)
+    _ORD = "(?:" + (_alternation(lexicon.ORDINALS) or "(?!x)x") + ")?"
     _LATIN_MONTHS = _alternation(lexicon.SPACED_MONTHS)
     _KHMER_MONTHS = _alternation(lexicon.UNSPACED_MONTHS)
     _MONTH_PHRASES = _alternation(w for w in lexicon.SPACED_MONTHS if not w.isalpha()) or r"(?!x)x"
@@ -96,7 +121,7 @@ def _compile() -> None:
         ("km_ago", re.compile(r"(\d{1,2})\s?(ថ្ងៃ|សប្តាហ៍|ខែ|ឆ្នាំ)\s?មុន")),
         *(("pack_ago", pattern) for pattern in _ago_patterns()),
         ("future", re.compile(r"(?<![0-9])(?<!មួយ)(" + _alternation(lexicon.FUTURE_DAYS) + r")")),
-        ("next_weekday", re.compile(rf"\bnext ({_LATIN_WEEKDAYS})\b|ថ្ងៃ({_KHMER_WEEKDAYS})សប្តាហ៍ក្រោយ")),
+        ("next_weekday", _next_weekday_pattern(_alternation(lexicon.WEEKDAYS))),
         ("rel_day", re.compile(r"\b(" + _alternation(lexicon.SPACED_RELATIVE_DAYS) + r")\b")),
         ("km_rel_day", re.compile("(" + _alternation(lexicon.UNSPACED_RELATIVE_DAYS) + ")")),
         ("rel_week", re.compile(r"(" + _alternation(lexicon.RELATIVE_WEEKS) + r")")),
@@ -120,8 +145,6 @@ def _compile() -> None:
 
 _WEAK_KINDS = frozenset({"rel_day", "km_rel_day", "rel_week", "rel_month", "rel_year"})
 _YEARLESS_KINDS = frozenset({"cjk_m_d", "my_m_d", "km_d_m", "d_m", "m_d"})
-_SPAN_EDGE = re.compile(r"\b(since|until|till)\s+$|(តាំងពី|រហូតដល់)\s*$")
-_REPORTED = re.compile(r"\b(said|says|told|announced|confirmed|reported|added|wrote|stated)\s+(on\s+|late\s+|early\s+)?$")
 _ATTRIBUTIVE = re.compile(r"\b(a|an|his|her|their|its)\s+$")
 # "the 2019 return case", "2018 election": a year naming a thing, not dating an event.
 _NAMES_A_THING = re.compile(
@@ -156,10 +179,10 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
                 continue
             taken.append((start, end))
             weak = kind in _WEAK_KINDS and value.value >= published - timedelta(days=7)
-            since = bool(_SPAN_EDGE.search(sentence, max(0, start - 8), start))
-            reported = bool(_REPORTED.search(sentence, max(0, start - 14), start))
+            since = bool(_SPAN_EDGE.search(sentence, max(0, start - 16), start))
+            reported = bool(_REPORTED.search(sentence, max(0, start - 24), start))
             yearless = kind in _YEARLESS_KINDS or (kind == "numeric" and not m.group(3))
-            found.append(DateMention(start, end, m.group(0), value, weak, since, reported, yearless))
+            found.append(DateMention(start, end, m.group(0), value, weak=weak, reported=reported, since=since, yearless=yearless))
     found.sort(key=lambda d: d.start)
     return found
 
@@ -249,7 +272,7 @@ def _resolve(kind: str, groups: tuple[str | None, ...], published: date) -> Even
     if kind == "future":
         return EventDate(published + timedelta(days=lexicon.FUTURE_DAYS[g[0]]))
     if kind == "next_weekday":
-        target = lexicon.WEEKDAYS[g[0] or g[1]]
+        target = lexicon.WEEKDAYS[next(x for x in g if x)]
         return EventDate(published + timedelta(days=(target - published.weekday()) % 7 or 7))
     if kind in ("rel_day", "km_rel_day"):
         return EventDate(published - timedelta(days=lexicon.RELATIVE_DAYS[g[0]]))

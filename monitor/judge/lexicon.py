@@ -48,6 +48,10 @@ RELATIVE_YEARS: dict[str, int] = {}
 NUMBERS: dict[str, int] = {}  # number words of every pack -> value ("three", "три", "üç")
 AGO_UNITS: dict[str, str] = {}  # unit words -> day | week | month | year
 AGO_TEMPLATES: list[tuple[str, str]] = []  # (spacing, "{n} {unit} ago") of every pack
+NEXT_WEEKDAY_TEMPLATES: list[tuple[str, str]] = []  # (spacing, "next {day}", "{day} prochain")
+SPAN_EDGES: list[tuple[str, str]] = []  # (spacing, "since"): a date after it bounds a span
+REPORTED: list[tuple[str, str]] = []  # (spacing, "said on"): a date after it is when someone spoke
+ORDINALS: list[str] = []  # "st", "er", "o": what follows a day's number ("1st", "1er", "1º")
 _INSTALLED: tuple[object, ...] | None = None
 _ON_INSTALL: list[Callable[[], None]] = []
 
@@ -124,10 +128,18 @@ def _build(packs: dict[str, LanguagePack]) -> None:
     NUMBERS.clear()
     AGO_UNITS.clear()
     AGO_TEMPLATES.clear()
+    NEXT_WEEKDAY_TEMPLATES.clear()
+    SPAN_EDGES.clear()
+    REPORTED.clear()
+    ORDINALS.clear()
     for pack in packs.values():
         NUMBERS.update(pack.dates.get("numbers", {}))
         AGO_UNITS.update(pack.dates.get("units", {}))
         AGO_TEMPLATES.extend((pack.spacing, t) for t in pack.dates.get("ago", ()))
+        NEXT_WEEKDAY_TEMPLATES.extend((pack.spacing, t) for t in pack.dates.get("next_weekday", ()))
+        SPAN_EDGES.extend((pack.spacing, w) for w in pack.dates.get("span_edges", ()))
+        REPORTED.extend((pack.spacing, w) for w in pack.dates.get("reported", ()))
+        ORDINALS.extend(w for w in pack.dates.get("ordinals", ()) if w not in ORDINALS)
     for table, key, spacing in (
         (MONTHS, "months", None), (SPACED_MONTHS, "months", "words"), (UNSPACED_MONTHS, "months", "none"),
         (WEEKDAYS, "weekdays", None), (SPACED_WEEKDAYS, "weekdays", "words"), (UNSPACED_WEEKDAYS, "weekdays", "none"),

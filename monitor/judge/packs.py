@@ -25,7 +25,7 @@ PACKS = Path(__file__).resolve().parent.parent / "languages"
 CUE_KEYS = ("not_events", "negations", "appeals", "denials", "recap", "neutral", "imperatives",
             "speech", "look_back_titles", "discussion_titles", "clause_breaks")
 DATE_KEYS = ("months", "weekdays", "days_before", "weeks", "days_after", "months_before", "years_before",
-             "numbers", "units", "ago")
+             "numbers", "units", "ago", "next_weekday", "span_edges", "reported", "ordinals")
 UNITS = ("day", "week", "month", "year")
 TOP_KEYS = frozenset({"language", "name", "spacing", "types", "dates", "abbreviations", *CUE_KEYS})
 SPACINGS = ("words", "none")
@@ -137,6 +137,10 @@ def _read_pack(path: Path, types: Iterable[str], loader: str) -> tuple[LanguageP
     for i, template in enumerate(dates.get("ago") or ()):
         if "{n}" not in str(template) or "{unit}" not in str(template):
             problems.append(Problem(file, _line(dates["ago"], i), f"dates.ago[{i}]", "a template with {n} and {unit}, e.g. '{n} {unit} ago'"))
+    for i, template in enumerate(dates.get("next_weekday") or ()):
+        if "{day}" not in str(template):
+            problems.append(Problem(file, _line(dates["next_weekday"], i), f"dates.next_weekday[{i}]",
+                                    "a template with {day}, e.g. 'next {day}'"))
     pack.dates = {k: ({normalize(str(w)): (str(n) if k == "units" else int(n)) for w, n in v.items()} if isinstance(v, Mapping)
                       else [normalize(str(w)) for w in v]) for k, v in dates.items() if k in DATE_KEYS}
     return (None if problems else pack), problems
