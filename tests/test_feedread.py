@@ -4,6 +4,7 @@ feedparser's entries, field for field, as the monitor reads them."""
 
 from __future__ import annotations
 
+import random
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -185,3 +186,82 @@ def test_a_broken_body_is_still_an_error_naming_the_feed() -> None:
     with pytest.raises(ParseError, match="Broken Outlet"):
         parse_feed(b"<html><body>Service unavailable</body></html>", source="https://broken.example/feed",
                    feed="Broken Outlet")
+
+
+# --- a random mix of every element shape the fast path models, in any order and nesting ---
+
+_NS = ('xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+      'xmlns:media="http://search.yahoo.com/mrss/" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
+      'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:slash="http://purl.org/rss/1.0/modules/slash/" xmlns:x="http://example.org/ext"')
+
+_DATES = ["Fri, 03 Mar 2023 09:00:00 +0700", "2023-03-01T00:00:00Z", "2023-03-01", "garbage", "", "Thu, 01 Jan 2004 19:48:21 GMT", "2004-02-28T18:14:55-08:00", "Sun, 31 Dec 9999 23:59:59 -9999"]
+
+
+def _date_el(rng: random.Random) -> str:
+    tag = rng.choice(["pubDate", "dc:date", "published", "updated", "created", "dcterms:modified", "dcterms:created", "dcterms:issued", "issued", "modified", "lastBuildDate"])
+    return f"<{tag}>{rng.choice(_DATES)}</{tag}>"
+
+
+def _base(rng: random.Random) -> str:
+    return rng.choice(["", "", "", ' xml:base="https://b.example/d/"', ' xml:base="/abs/"', ' xml:base="rel/"', ' xml:lang="km"'])
+
+
+_PIECES = [
+ lambda r: f"<title{_base(r)}>T{r.randint(0,9)} &amp; caf\u00e9</title>", lambda r: "<title></title>", lambda r: "<dc:title>D</dc:title>",
+ lambda r: "<media:title>M</media:title>", lambda r: '<title type="html">&lt;b&gt;H&lt;/b&gt;</title>', lambda r: "<title>  \u0093q\u0094  </title>",
+ lambda r: "<description>D1</description>", lambda r: "<description></description>", lambda r: "<dc:description>D2</dc:description>",
+ lambda r: '<media:description type="plain">MD</media:description>', lambda r: "<itunes:summary>IS</itunes:summary>", lambda r: "<summary>S</summary>",
+ lambda r: "<content:encoded><![CDATA[<p>C &amp; c</p>]]></content:encoded>", lambda r: '<content type="html">&lt;p&gt;X&lt;/p&gt;</content>', lambda r: "<content>plain</content>",
+ lambda r: f"<link{_base(r)}>https://l.example/a</link>", lambda r: "<link>/rel?a=1&amp;amp;b=2&amp;c;</link>", lambda r: "<link></link>", lambda r: "<link>  </link>",
+ lambda r: f'<atom:link href="h{r.randint(0,3)}"/>', lambda r: '<atom:link rel="self" href="s"/>', lambda r: '<atom:link href="x" type="application/xhtml+xml"/>',
+ lambda r: '<link href="y" rel="Alternate" type="TEXT/HTML"/>', lambda r: '<link url="u"/>', lambda r: '<link href=""/>',
+ lambda r: f"<guid{_base(r)}>G</guid>", lambda r: '<guid isPermaLink="false">G2</guid>', lambda r: '<guid isPermaLink="true">/rel</guid>', lambda r: "<id>I</id>", lambda r: "<guid></guid>",
+ _date_el, _date_el, _date_el,
+ lambda r: "<dc:language>en</dc:language>", lambda r: "<language> fr </language>", lambda r: "<ttl>5</ttl>",
+ lambda r: "<category>c</category>", lambda r: "<author>a@b.example (A)</author>", lambda r: "<dc:creator>Me</dc:creator>",
+ lambda r: '<enclosure url="e" length="1" type="audio/mpeg"/>', lambda r: "<comments>c</comments>", lambda r: "<slash:comments>3</slash:comments>",
+ lambda r: '<source url="https://s.example/">S</source>', lambda r: '<media:content url="m"><media:title>MT</media:title><media:description>MC</media:description></media:content>',
+ lambda r: "<media:group><media:title>G</media:title><title>inner</title></media:group>", lambda r: '<media:thumbnail url="t"/>',
+ lambda r: '<x:thing a="1">t</x:thing>', lambda r: "<x:wrap><x:inner>i</x:inner><title>wrapped</title></x:wrap>", lambda r: "<x:date>2020</x:date>",
+ lambda r: "<author><name>N</name><email>e@x.example</email></author>", lambda r: '<category term="t" scheme="s"/>',
+ lambda r: "<itunes:author>IA</itunes:author>", lambda r: "<itunes:duration>1:00</itunes:duration>",
+]
+
+
+_CHANNEL = [lambda r: "<title>Chan</title>", lambda r: "<title></title>", lambda r: "<language>km</language>", lambda r: "<dc:language>th</dc:language>",
+  lambda r: "<ttl> 30 </ttl>", lambda r: "<ttl>x</ttl>", lambda r: "<image><title>Img</title><url>u</url><link>l</link></image>",
+  lambda r: "<textInput><title>TI</title><name>n</name><link>l</link><description>d</description></textInput>",
+  lambda r: "<description>Chan desc</description>", lambda r: "<itunes:summary>CS</itunes:summary>", lambda r: "<link>https://c.example/</link>",
+  lambda r: '<atom:link rel="self" href="s"/>', _date_el, lambda r: "<dc:title>DT</dc:title>", lambda r: "<media:title>MT</media:title>"]
+
+
+def _item(r: random.Random, tag: str) -> str:
+    kids = "".join(r.choice(_PIECES)(r) for _ in range(r.randint(0, 9)))
+    return f"<{tag}{_base(r)}>{kids}</{tag}>"
+
+
+def _random_feed(r: random.Random) -> str:
+    kind = r.choice(["rss", "rss", "atom", "rdf"])
+    def chan() -> str:
+        return "".join(r.choice(_CHANNEL)(r) for _ in range(r.randint(0, 5)))
+
+    if kind == "rss":
+        items = "".join(_item(r, "item") for _ in range(r.randint(1, 3)))
+        mix = [chan(), items, chan()] if r.random() < 0.2 else [chan(), items]
+        return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" {_NS}{_base(r)}><channel>{"".join(mix)}</channel></rss>'
+    if kind == "atom":
+        items = "".join(_item(r, "entry") for _ in range(r.randint(1, 3)))
+        return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" {_NS}{_base(r)}>{chan()}{items}</feed>'
+    items = "".join(_item(r, "item").replace("<item", '<item rdf:about="about:x"', 1) if r.random() < 0.5 else _item(r, "item") for _ in range(r.randint(1, 3)))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" {_NS}>'
+            f'<channel rdf:about="c">{chan()}</channel>{"<image><title>I</title></image>" if r.random()<0.3 else ""}{items}</rdf:RDF>')
+
+
+@pytest.mark.slow
+def test_random_feeds_refused_or_equal() -> None:
+    rng = random.Random(11)
+    accepted = 0
+    for _ in range(400):
+        body = _random_feed(rng).encode()
+        accepted += _accepted_and_equal(body, rng.choice(HEADER_SETS[:2]))
+    assert accepted > 250
