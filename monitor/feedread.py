@@ -266,10 +266,10 @@ class _Reader:
         self.keys[tag] = found
         return found
 
-    def _attrs(self, element: Any) -> dict[str, str]:
+    def _attrs(self, items: list[tuple[str, str]]) -> dict[str, str]:
         """feedparser's attribute dict: names lowercased, rel and type values lowercased."""
         attrs: dict[str, str] = {}
-        for name, value in element.items():
+        for name, value in items:
             if not name.isascii():
                 raise Refused("attribute name")
             if name[0] == "{":
@@ -293,7 +293,7 @@ class _Reader:
 
     def _root(self, root: Any, baselang: str | None) -> None:
         key, _ = self._key(root.tag)
-        attrs = self._attrs(root)
+        attrs = self._attrs(root.items())
         if key == "rss":
             version = attrs.get("version", "")
             if not self.version:
@@ -346,8 +346,11 @@ class _Reader:
 
     def _element(self, element: Any, depth: int) -> None:
         key, prefixed = self._key(element.tag)
-        attrs = self._attrs(element) if element.attrib else {}
-        self._enter(attrs)
+        items = element.items()
+        attrs = self._attrs(items) if items else {}
+        static = self.static_base
+        if not static:
+            self._enter(attrs)
         handler = _HANDLERS.get(key)
         if handler is not None:
             handler(self, element, key, attrs, depth)
@@ -364,14 +367,15 @@ class _Reader:
             raise Refused(f"element <{key}>")
         else:
             self._unknown(element, key, attrs, depth)
-        self._leave()
+        if not static:
+            self._leave()
 
     def _inert_children(self, element: Any, allowed: frozenset[str], depth: int) -> None:
         for child in element:
             key, _ = self._key(child.tag)
             if key not in allowed:
                 raise Refused(f"<{key}> inside an author or category")
-            attrs = self._attrs(child) if child.attrib else {}
+            attrs = self._attrs(child.items())
             self._enter(attrs)
             if key in _INERT_CONTAINERS:
                 self._inert_children(child, _INERT_CONTAINERS[key], depth + 1)
@@ -495,7 +499,7 @@ class _Reader:
             if key in ("title", "link", "description"):
                 self._element(child, depth + 1)
             else:
-                self._enter(self._attrs(child) if child.attrib else {})
+                self._enter(self._attrs(child.items()))
                 _leaf_text(child)
                 self._leave()
 
