@@ -324,7 +324,7 @@ def main() -> None:
 
     ratio = judge_s / parse_s
     rows = [
-        ("(a) parse (feedparser via parse_feed)", parse_s, total),
+        ("(a) parse (parse_feed: lxml fast path, feedparser when it refuses)", parse_s, total),
         ("(b) judge (match + classify + diff)", judge_s, total),
         ("(c) whole scan (read, parse, judge, store in SQLite, JSON)", whole["seconds"], whole["entries"]),
     ]
