@@ -92,6 +92,7 @@ entries = Table(
     Column("title", Text, nullable=False),
     Column("link", Text, nullable=False),
     Column("summary", Text, nullable=False, default=""),
+    Column("language", String(40)),  # declared by the entry or its feed ("km", "en-GB"); a headline's language
     Column("published", DateTime(timezone=True), index=True),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("content_hash", String(64), nullable=False),
