@@ -324,6 +324,17 @@ class Digest:
     case_subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # case id -> its subjects
 
 
+@dataclass(frozen=True)
+class FeedHealth:
+    """A feed that needs the operator (monitor/health.py): `state` is failing, gone or
+    silent, since `since`; `detail` says it in one line."""
+
+    feed: str
+    state: str
+    since: datetime | None
+    detail: str
+
+
 # --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---
 
 
