@@ -2,9 +2,11 @@
 the operator's mail (setting `operator_email`), at most one a day while any feed is failing
 for `feed_failing_after`, gone, or silent for longer than its own rhythm (health.py).
 
-The mail is a row of the digests table, (operator email, "operator:<UTC day>"): the same
+The mail is a row of the digests table, ("operator:<email>", "operator:<UTC day>"): the same
 UNIQUE(subscriber, period) that keeps a subscriber's digest single keeps it single, across
 restarts and daemons; a refused send stays pending and is retried with the digests' backoff.
+Its subscriber column is never a subscriber's address, so delivery never takes it for a
+digest, even when the operator is also a subscriber.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def send_operator_mail(engine: Engine, config: Config, sender: Sender, now: date
         return OperatorMail("off", report)
     if not report:
         return OperatorMail("healthy")
-    row = digests.claim_notice(engine, address, f"{PERIOD_PREFIX}{now:%Y-%m-%d}", message_id(settings.sender), now)
+    row = digests.claim_notice(engine, f"{PERIOD_PREFIX}{address}", f"{PERIOD_PREFIX}{now:%Y-%m-%d}",
+                               message_id(settings.sender), now)
     if row is None:
         return OperatorMail("sent_already", report)
     attempt = row.attempts + 1

@@ -5,6 +5,7 @@ its own rhythm (Huginn's expected_update_period, learned from its entries) is li
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -20,10 +21,12 @@ from click.testing import CliRunner, Result
 from feedserver import FeedServer
 from smtpserver import SmtpTestServer
 
+from monitor import delivery
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.health import MIN_SILENCE, assess, duration, rhythm
 from monitor.mail.transport import SmtpSender
+from monitor.model import Subscriber
 from monitor.operator import feed_health, send_operator_mail
 from monitor.store.db import open_engine
 
@@ -160,6 +163,9 @@ def test_a_refusing_smtp_server_keeps_the_mail_pending_and_a_healthy_install_sen
         site.smtp.defer(1)
         failed = send_operator_mail(engine, config, sender, later)
         assert failed.outcome == "retrying" and "451" in failed.error
+        # The operator also subscribes: their pending feed-health mail is never taken for a digest.
+        subscribed = dataclasses.replace(config, subscribers=(Subscriber("ops@example.org", frequency="immediate"),))
+        assert delivery.send_due(engine, subscribed, sender, later, force=True).sent == []
         assert send_operator_mail(engine, config, sender, later + timedelta(minutes=1)).outcome == "waiting"
         assert send_operator_mail(engine, config, sender, later + timedelta(minutes=3)).outcome == "sent"
         assert len(site.smtp.messages) == 1
