@@ -19,7 +19,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.jobstores.base import JobLookupError
@@ -34,6 +34,7 @@ from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
 from monitor.logs import log_event, redact_url
 from monitor.mail.transport import make_sender
 from monitor.memory import load_judge
+from monitor.operator import send_operator_mail
 from monitor.pipeline import PollContext, PollOutcome, make_parse_pool, poll_all
 from monitor.store import feeds as feed_store
 from monitor.store.db import open_engine, upgrade
@@ -50,6 +51,8 @@ RELOAD_EVERY = 2.0  # seconds between looks at config/ and baseline/ mtimes
 TICK_EVERY = 1.0  # seconds between looks at which feeds are due
 DIGESTS_EVERY = 60.0  # seconds between looks at what digests are due
 MAINTENANCE_EVERY = timedelta(hours=1)
+OPERATOR_EVERY = timedelta(minutes=15)  # between looks at feed health (the operator's mail)
+OPERATOR_FIRST = 10.0  # seconds after start: the first round of polls has had its chance
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish on SIGTERM
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 3, "misfire_grace_time": None}
 NO_SUBSCRIBERS = (
@@ -135,6 +138,7 @@ class Daemon:
         self.ctx: PollContext | None = None
         self.web: WebServer | None = None
         self.metrics: Metrics | None = None
+        self._unhealthy_logged: set[tuple[str, str, date]] = set()
 
     def stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
@@ -176,6 +180,11 @@ class Daemon:
                 self._tracked(self._single("digests", self._send_digests, again=True)),
                 IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
                 id="digests", next_run_time=now + timedelta(seconds=5),
+            )
+            self.scheduler.add_job(
+                self._tracked(self._single("operator", self._feed_health)),
+                IntervalTrigger(seconds=OPERATOR_EVERY.total_seconds(), timezone=UTC),
+                id="operator", next_run_time=now + timedelta(seconds=OPERATOR_FIRST),
             )
             await self._start_web()
             self.scheduler.start()
@@ -322,6 +331,29 @@ class Daemon:
                 log_event(log, "digest.failed", level=logging.ERROR, subscriber=email, reason=reason)
             for email, reason in report.retrying:
                 log_event(log, "digest.retrying", level=logging.WARNING, subscriber=email, reason=reason)
+
+    async def _feed_health(self) -> None:
+        """Feeds failing for a day, gone or silent past their rhythm: logged, and mailed to
+        operator_email at most once a day (operator.py)."""
+        assert self.engine is not None
+        settings = self.config.settings
+        try:
+            sender = make_sender(settings.smtp, settings.outbox_dir)
+            mail = await asyncio.to_thread(send_operator_mail, self.engine, self.config, sender, datetime.now(UTC))
+        except Exception as exc:  # never let one bad run stop the schedule
+            log_event(log, "operator.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            return
+        day = datetime.now(UTC).date()
+        for trouble in mail.report:  # each trouble logged once a day, mailed or not
+            if (trouble.feed, trouble.state, day) not in self._unhealthy_logged:
+                self._unhealthy_logged.add((trouble.feed, trouble.state, day))
+                log_event(log, "feed.unhealthy", level=logging.WARNING, feed=trouble.feed, state=trouble.state,
+                          detail=trouble.detail)
+        if mail.outcome == "sent":
+            log_event(log, "operator.mailed", to=settings.operator_email, feeds=len(mail.report))
+        elif mail.outcome in ("retrying", "refused"):
+            log_event(log, "operator.not_mailed", level=logging.ERROR, to=settings.operator_email,
+                      outcome=mail.outcome, error=mail.error)
 
     async def _start_web(self) -> None:
         """Serve the web pages (one-click unsubscribe, RFC 8058, among them) as a task of

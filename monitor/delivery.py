@@ -38,7 +38,7 @@ from monitor.errors import DeliveryError
 from monitor.mail.calendar import latest_slot, next_slot, period_of
 from monitor.mail.tokens import sign_feedback, sign_manage, sign_unsubscribe, sign_view
 from monitor.mail.transport import RecipientRefused, TransientDeliveryError
-from monitor.model import Digest, DigestDevelopment, Subscriber
+from monitor.model import Digest, DigestDevelopment, Subject, Subscriber
 from monitor.store import digest_rows, digests, feedback, outbox, suppressions
 from monitor.store.digests import DigestRow
 from monitor.store.shared import subscriber_key, utc
@@ -95,6 +95,8 @@ class Audience:
 
     subscribers: tuple[Subscriber, ...]
     case_titles: dict[str, str]
+    subjects: dict[str, Subject]  # by canonical name: whom a subject line may name
+    case_subjects: dict[str, tuple[str, ...]]
     sender: str
     public_url: str
     secret: bytes
@@ -104,6 +106,8 @@ class Audience:
         return cls(
             subscribers=tuple(config.subscribers),
             case_titles={case_id: case.title for case_id, case in config.cases.items()},
+            subjects={s.name: s for s in config.subjects},
+            case_subjects={case_id: case.subjects for case_id, case in config.cases.items()},
             sender=config.settings.sender,
             public_url=config.settings.public_url,
             secret=ensure_secret(config.settings).encode("utf-8"),
@@ -166,6 +170,8 @@ class Composer:
             case_urls={c: self.audience.case_url(email, c) for c in dict.fromkeys(d.case_id for d in shown)},
             feedback_urls={d.development_id: self.audience.feedback_urls(email, d.development_id) for d in shown},
             manage_url=self.audience.manage_url(email),
+            subjects=self.audience.subjects,
+            case_subjects=self.audience.case_subjects,
         )
 
     def render(self, digest: Digest, fixed_message_id: str | None = None) -> EmailMessage:

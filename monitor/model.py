@@ -270,6 +270,8 @@ class Report:
     title: str
     link: str
     published: datetime | None
+    language: str | None = None  # as the entry or its feed declared it ("km", "en-GB")
+    type_phrase: str = ""  # the words the development's type was read from, as the judge said
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,9 @@ class DigestDevelopment:
     reports: tuple[Report, ...]  # first reporter first, duplicates folded in
     context: tuple[KnownEvent, ...] = ()  # the case's last known events before this one
     evidence: str = ""  # the sentence of the first report that the type was read from
+    # Watched people whose death the store holds before this development (in any case): it
+    # did not happen to them (a victim's case: "Kem Ley's killer pardoned", never "Kem Ley").
+    dead: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -300,6 +305,7 @@ class Subscriber:
     at: str = "07:00"
     timezone: str = "UTC"
     coverage: bool = False
+    language: str | None = None  # a headline in this language is preferred when a source has one
 
 
 @dataclass(frozen=True)
@@ -317,6 +323,21 @@ class Digest:
     # development id -> feedback label ("not_news", "wrong_type", "wrong_case") -> signed link
     feedback_urls: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
     manage_url: str = ""  # the subscriber's page: frequency, time, zone, cases
+    # The watchlists' subjects by canonical name: which are organisations, and the names a
+    # headline may call them by (subject lines say whom a development happened to).
+    subjects: Mapping[str, Subject] = field(default_factory=dict)
+    case_subjects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # case id -> its subjects
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """A feed that needs the operator (monitor/health.py): `state` is failing, gone or
+    silent, since `since`; `detail` says it in one line."""
+
+    feed: str
+    state: str
+    since: datetime | None
+    detail: str
 
 
 # --- Where digests are handed over (parsed by config from smtp_url, used by mail). ---

@@ -84,7 +84,10 @@ def parse_feed(
     )
     problem = _describe_problem(parsed) if parsed.get("bozo") else None
     if not parsed.entries:
-        if problem is not None or not parsed.get("version"):
+        # feedparser reads CDF (Microsoft's Channel Definition Format) but gives it no
+        # version: a well-formed <CHANNEL> document with no <ITEM> yet is a feed, empty.
+        readable = parsed.get("version") or (problem is None and is_cdf(body))
+        if problem is not None or not readable:
             raise ParseError(
                 feed or source,
                 f"not a readable feed ({problem or 'no RSS or Atom elements found'})",
@@ -99,6 +102,19 @@ def parse_feed(
         title=html_to_text(parsed.feed.get("title", "")), entries=entries, problem=problem,
         ttl_minutes=int(ttl) if ttl.isdigit() else None,
     )
+
+
+# What may come before a document's root element: a byte-order mark, white space, the XML
+# declaration and other processing instructions, comments, a DOCTYPE.
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf|\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S | re.I)
+_CDF_ROOT = re.compile(rb"<channel[\s>/]", re.I)
+
+
+def is_cdf(body: bytes) -> bool:
+    """The document's root element is CDF's <CHANNEL> (RSS nests <channel> inside <rss>)."""
+    head = body[:65536]
+    prolog = _PROLOG.match(head)
+    return bool(_CDF_ROOT.match(head, prolog.end() if prolog else 0))
 
 
 def _describe_problem(parsed: Any) -> str:

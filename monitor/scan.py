@@ -32,7 +32,7 @@ from monitor.store import judgements as store
 
 # In a folder, only files that look like feeds are read (a README or labels file beside
 # them is not an error); a file named explicitly is always read.
-FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".rdf", ".feed"})
+FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".rdf", ".feed", ".cdf"})
 
 
 @dataclass

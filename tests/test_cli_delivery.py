@@ -80,6 +80,18 @@ def test_subscribers_add_and_remove_keep_the_files_comments(site: Path) -> None:
     assert [line for line in text.splitlines() if line.startswith("#")] == comments
 
 
+def test_subscribers_add_takes_a_headline_language_and_refuses_a_bad_one(site: Path) -> None:
+    path = site / "config" / "subscribers.yaml"
+    before = path.read_text()
+    bad = run(site, "subscribers", "add", "x@example.org", "--language", "Khmer")
+    assert bad.exit_code == 2 and "'Khmer' is not a language tag" in bad.output
+    assert path.read_text() == before
+    assert run(site, "subscribers", "add", "x@example.org", "--language", "km").exit_code == 0
+    assert "    language: km\n" in path.read_text()
+    assert load_config(site / "config", site / "baseline", env=env(site)).subscribers[0].language == "km"
+    assert "headlines in km" in run(site, "subscribers", "list").output
+
+
 def test_subscribers_add_refuses_an_unknown_watchlist_and_a_duplicate(site: Path) -> None:
     before = (site / "config" / "subscribers.yaml").read_text()
     result = run(site, "subscribers", "add", "x@example.org", "--watchlist", "nowhere")

@@ -375,6 +375,17 @@ def test_bad_timezone(dirs: tuple[Path, Path], tmp_path: Path) -> None:
     assert "'Asia/Phnom Penh' is not an IANA time zone" in problem.message
 
 
+def test_a_subscribers_language_is_a_language_tag_and_a_bad_one_names_the_subscriber(
+        dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    write(tmp_path, {"config/subscribers.yaml": SUBSCRIBERS + "    language: en-GB\n"})
+    assert load_config(*dirs).subscribers[0].language == "en-GB"
+    write(tmp_path, {"config/subscribers.yaml": SUBSCRIBERS + "    language: English\n"})
+    problem = only_problem(*dirs)
+    assert (problem.file.endswith("subscribers.yaml"), problem.line, problem.path) == (
+        True, 6, "subscribers[0].language")
+    assert "subscriber ann@example.org: 'English' is not a language tag" in problem.message
+
+
 def test_yaml_syntax_error_gives_the_parser_line(dirs: tuple[Path, Path], tmp_path: Path) -> None:
     write(tmp_path, {"config/feeds.yaml": FEEDS.replace("tags: [radio]", "tags: [radio")})
     problem = only_problem(*dirs)

@@ -215,7 +215,7 @@ def test_grouped_by_case_newest_case_first_and_newest_first_within() -> None:
 def test_development_shows_type_date_summary_and_people(sample_digest: Digest) -> None:
     text, html = parts(render_digest(sample_digest, sender=SENDER))
     for body in (flat(text), flat(html)):
-        assert "Convicted · 3 March 2023" in body
+        assert "Kem Sokha: convicted · 3 March 2023" in body  # whom, what, when
         assert "Kem Sokha sentenced to 27 years of house arrest" in body
         assert "People: Kem Sokha" in body
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from feedserver import BOMB_XML
@@ -191,8 +192,13 @@ def test_an_entity_bomb_is_defused(body: bytes) -> None:
         b"Service temporarily unavailable",
         b'{"error": "not a feed"}',
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>Cut off</title><desc',
+        b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>Hi</title></head>'
+        b"<body><p>A page</p></body></html>",
+        b"<CHANNEL><TITLE>Cut off</TITLE><ABSTRACT>",
+        b"<root><channel><title>Not at the root</title></channel></root>",
     ],
-    ids=["html5", "html", "empty", "text", "json", "truncated-without-entries"],
+    ids=["html5", "html", "empty", "text", "json", "truncated-without-entries", "xhtml", "truncated-cdf",
+         "channel-not-root"],
 )
 def test_a_body_that_is_not_a_feed_raises_parse_error_naming_the_source(body: bytes) -> None:
     with pytest.raises(ParseError) as info:
@@ -209,6 +215,45 @@ def test_a_valid_feed_with_no_entries_is_not_an_error() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     feed = parse_feed(body, source="quiet.xml")
     assert feed.entries == () and feed.problem is None
+
+
+# feedparser's own corpus of odd and broken feeds, in ../shared beside the repository.
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "feedparser-tests" / "tests"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"feedparser test corpus not at {CORPUS}")
+
+
+@needs_corpus
+def test_every_well_formed_file_of_the_feedparser_corpus_is_a_feed() -> None:
+    """Among them the CDF channels (Microsoft's Channel Definition Format) with no item yet:
+    feedparser reads them but gives them no version; they were refused as not a feed."""
+    refused = []
+    for path in sorted((CORPUS / "wellformed").rglob("*.xml")):
+        try:
+            parse_feed(path.read_bytes(), source=str(path))
+        except ParseError as exc:
+            refused.append(f"{path.relative_to(CORPUS)}: {exc}")
+    assert not refused, "\n".join(refused)
+
+
+@needs_corpus
+def test_a_cdf_channel_gives_its_title_and_its_items() -> None:
+    cdf = CORPUS / "wellformed" / "cdf"
+    channels = sorted(cdf.glob("channel_*.xml"))
+    assert len(channels) == 7
+    assert parse_feed((cdf / "channel_title.xml").read_bytes(), source="cdf").title == "Example feed"
+    item = parse_feed((cdf / "item_title.xml").read_bytes(), source="cdf").entries
+    assert [e.title for e in item] == ["Example item"]
+
+
+def test_a_cdf_channel_with_a_prolog_and_lower_case_tags_is_a_feed() -> None:
+    body = (b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a comment -->\n<!DOCTYPE CHANNEL>\n'
+            b'<channel href="https://cdf.example/"><title>CDF outlet</title>'
+            b'<item href="https://cdf.example/1"><title>Kem Sokha in court</title></item></channel>')
+    feed = parse_feed(body, source="cdf.xml")
+    assert feed.title == "CDF outlet"
+    assert [(e.title, e.link) for e in feed.entries] == [("Kem Sokha in court", "https://cdf.example/1")]
+    empty = b'<?xml version="1.0"?><CHANNEL HREF="https://cdf.example/"><TITLE>Quiet</TITLE></CHANNEL>'
+    assert parse_feed(empty, source="cdf.xml").entries == ()
 
 
 def test_a_malformed_feed_with_entries_keeps_them_and_says_why() -> None:

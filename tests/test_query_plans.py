@@ -96,7 +96,7 @@ HOT: dict[str, Callable[[Engine], object]] = {
 
 def _supersede(engine: Engine) -> None:
     with engine.connect() as conn:
-        store._supersede(conn, "k-10", "k-99")
+        store._supersede(conn, "k-10", "k-99", "An earlier report")
         conn.rollback()
 
 

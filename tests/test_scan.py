@@ -383,6 +383,21 @@ def test_the_feedparser_corpus_scans_without_a_traceback() -> None:
     assert f"{len(failing)} source(s) failed" in run.stderr
 
 
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"feedparser test corpus not at {CORPUS}")
+def test_the_corpus_cdf_channels_scan_without_an_error(tmp_path: Path) -> None:
+    """CDF (Channel Definition Format): seven channels with no item yet were refused as
+    "not a readable feed"; a folder's .cdf files are scanned like its .xml ones."""
+    run = scan(CORPUS / "wellformed" / "cdf")
+    assert run.code == 0, run.stderr
+    assert "0 source(s) failed" in run.stderr
+    (tmp_path / "outlet.cdf").write_bytes(
+        b'<?xml version="1.0"?><CHANNEL HREF="https://cdf.example/"><TITLE>CDF outlet</TITLE>'
+        b'<ITEM HREF="https://cdf.example/1" LASTMOD="2023-03-03T09:00"><TITLE>Kem Sokha found guilty of treason'
+        b"</TITLE></ITEM></CHANNEL>")
+    lines = scan(tmp_path).lines
+    assert [(line["link"], line["people"]) for line in lines] == [("https://cdf.example/1", ["Kem Sokha"])]
+
+
 # --- regressions: each of these was a bug found by review ---------------------------------
 
 

@@ -11,11 +11,13 @@ import click
 
 from monitor import fetch, pipeline
 from monitor.cli._common import State, reports_errors, user_agent
+from monitor.config.values import format_interval
 from monitor.daemon import NO_SUBSCRIBERS, Daemon, build_context, open_store
 from monitor.errors import MonitorError
 from monitor.judge.order import publication_order, unique_entries
 from monitor.logs import setup_logging
 from monitor.memory import load_judge
+from monitor.operator import feed_health
 from monitor.parse import parse_feed
 from monitor.store import feeds as feed_store
 from monitor.store.db import is_current, open_engine, upgrade
@@ -111,6 +113,7 @@ def status_command(state: State, check: bool) -> None:
         rows = {s.name: s for s in feed_store.feed_states(engine)}
         counts = feed_store.entry_counts(engine)
         mail = digest_health(engine)
+        troubles = {h.feed: h for h in feed_health(engine, config, datetime.now(UTC))}
     finally:
         engine.dispose()
     failing = disabled = 0
@@ -141,10 +144,19 @@ def status_command(state: State, check: bool) -> None:
         if row.problem:
             click.echo(f"  problem: {row.problem}")
         click.echo(f"  next poll: {_when(row.next_poll_at) if not row.disabled_reason else '-'}; entries: {stored}")
+        trouble = troubles.get(feed.name)
+        if trouble is not None and trouble.state != "gone":  # gone: said above
+            click.echo(f"  health: {trouble.detail}")
     click.echo(
         f"total: {len(config.feeds)} feeds, {failing} failing, {disabled} disabled, "
         f"{sum(counts.values())} entries stored"
     )
+    long_failing = sum(1 for t in troubles.values() if t.state == "failing")
+    silent = sum(1 for t in troubles.values() if t.state == "silent")
+    after = format_interval(config.settings.feed_failing_after)
+    to = (f"mailed daily to {config.settings.operator_email}" if config.settings.operator_email
+          else "set operator_email in settings.yaml to have it mailed")
+    click.echo(f"feed health: {long_failing} failing for {after} or more, {silent} silent past their usual rhythm; {to}")
     click.echo(f"digests: {mail.pending} pending, {mail.stuck} stuck (sending failed, retrying), {mail.failed} failed")
     if not config.subscribers:
         click.echo(NO_SUBSCRIBERS)

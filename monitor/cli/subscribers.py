@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from monitor.cli._common import State, open_database, reports_errors
-from monitor.config import add_subscriber, parse_email, parse_time_of_day, parse_timezone, remove_subscriber
+from monitor.config import (
+    add_subscriber,
+    parse_email,
+    parse_language_tag,
+    parse_time_of_day,
+    parse_timezone,
+    remove_subscriber,
+)
 from monitor.errors import MonitorError
 from monitor.model import Subscriber
 from monitor.store import outbox, shared, suppressions
@@ -19,7 +26,9 @@ def subscribers_group() -> None:
 def _checked(parse):
     """A click callback: the config's own parser, its ValueError a bad argument (exit 2)."""
 
-    def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is None:  # an option left out: its default
+            return None
         try:
             return str(parse(value))
         except ValueError as exc:
@@ -48,6 +57,7 @@ def subscribers_list(state: State) -> None:
         if s.frequency != "immediate":
             line += f" at {s.at} {s.timezone}"
         line += f"; follows {follows}" + ("; with coverage" if s.coverage else "")
+        line += f"; headlines in {s.language}" if s.language else ""
         stop = suppressed.get(shared.subscriber_key(s.email))
         if stop:
             line += f"  [SUPPRESSED: {stop.reason}]"
@@ -70,10 +80,12 @@ def subscribers_list(state: State) -> None:
 @click.option("--at", "at", default="07:00", show_default=True, callback=_checked(parse_time_of_day), help="Local time of the digest, HH:MM.")
 @click.option("--timezone", default="UTC", show_default=True, callback=_checked(parse_timezone), help="IANA time zone, e.g. Asia/Phnom_Penh.")
 @click.option("--coverage/--no-coverage", default=False, help="Also list known/mention entries.")
+@click.option("--language", default=None, callback=_checked(parse_language_tag),
+              help="Preferred language of headlines, e.g. en or km (default: the first report's).")
 @click.pass_obj
 @reports_errors
 def subscribers_add(state: State, email: str, name: str, watchlists: tuple[str, ...], cases: tuple[str, ...],
-                    frequency: str, at: str, timezone: str, coverage: bool) -> None:
+                    frequency: str, at: str, timezone: str, coverage: bool, language: str | None) -> None:
     """Add EMAIL to config/subscribers.yaml (comments and order kept)."""
     config = state.config
     known_lists = {w.name for w in config.watchlists}
@@ -86,7 +98,7 @@ def subscribers_add(state: State, email: str, name: str, watchlists: tuple[str, 
             raise click.BadParameter(f"unknown case '{case_id}' (cases: {', '.join(sorted(config.cases))})",
                                      param_hint="'--case'")
     subscriber = Subscriber(email=email.strip(), name=name, watchlists=watchlists, cases=cases,
-                            frequency=frequency, at=at, timezone=timezone, coverage=coverage)
+                            frequency=frequency, at=at, timezone=timezone, coverage=coverage, language=language)
     add_subscriber(config.config_dir / "subscribers.yaml", subscriber)
     click.echo(f"added {subscriber.email} ({frequency})")
     engine = open_database(config)

@@ -17,6 +17,7 @@ from pydantic import (
     PlainValidator,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,6 +31,7 @@ from .values import (
     parse_event_date,
     parse_http_url,
     parse_interval,
+    parse_language_tag,
     parse_time_of_day,
     parse_timezone,
 )
@@ -180,6 +182,18 @@ class SubscriberIn(Strict):
     at: TimeOfDay = "07:00"
     timezone: TimeZone = "UTC"
     coverage: bool = False
+    language: str | None = None
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any, info: ValidationInfo) -> str | None:
+        """A headline in this language is preferred; the error names the subscriber."""
+        if value is None:
+            return None
+        try:
+            return parse_language_tag(value)
+        except ValueError as exc:
+            raise ValueError(f"subscriber {info.data.get('email', '?')}: {exc}") from None
 
 
 class SubscribersFile(Strict):

@@ -26,6 +26,7 @@ from monitor.model import SmtpTarget
 from .values import (
     did_you_mean,
     format_interval,
+    parse_email,
     parse_http_url,
     parse_interval,
     parse_size,
@@ -174,6 +175,22 @@ SETTINGS: tuple[Setting, ...] = (
         "sender", "text", "Case Monitor <monitor@localhost>", "From: address of digests.", _sender
     ),
     Setting(
+        "operator_email",
+        "text",
+        None,
+        "Where feed health goes: once a day while a feed has been failing for feed_failing_after, "
+        "has gone (410) or is silent for longer than its usual rhythm, a mail lists them. Unset: "
+        "only `monitor status` and the log say so.",
+        parse_email,
+    ),
+    Setting(
+        "feed_failing_after",
+        "interval",
+        "1d",
+        "How long a feed fails without a success before the operator's mail lists it.",
+        parse_interval,
+    ),
+    Setting(
         "secret",
         "secret",
         None,
@@ -305,6 +322,8 @@ class Settings:
     smtp_url: str | None = _DEFAULTS["smtp_url"]
     smtp_password: str | None = field(default=_DEFAULTS["smtp_password"], repr=False)
     sender: str = _DEFAULTS["sender"]
+    operator_email: str | None = _DEFAULTS["operator_email"]
+    feed_failing_after: timedelta = _DEFAULTS["feed_failing_after"]
     secret: str | None = field(default=_DEFAULTS["secret"], repr=False)
     operator_password_hash: str | None = field(default=_DEFAULTS["operator_password_hash"], repr=False)
     user_agent_contact: str | None = _DEFAULTS["user_agent_contact"]

@@ -56,6 +56,7 @@ def read_subscribers(
                 at=s.at,
                 timezone=s.timezone,
                 coverage=s.coverage,
+                language=s.language,
             )
         )
     return doc, subscribers, problems
@@ -230,7 +231,7 @@ def _as_yaml_map(subscriber: Subscriber) -> CommentedMap:
     """Only what differs from the defaults, in the order of the file format."""
     data = CommentedMap()
     data["email"] = subscriber.email.strip()
-    for key in ("name", "watchlists", "cases", "frequency", "at", "timezone", "coverage"):
+    for key in ("name", "watchlists", "cases", "frequency", "at", "timezone", "coverage", "language"):
         value = getattr(subscriber, key)
         if value == getattr(_DEFAULTS, key):
             continue

@@ -158,6 +158,16 @@ def parse_timezone(value: object) -> str:
     raise ValueError(f"{value!r} is not an IANA time zone (expected e.g. 'Europe/Paris', 'UTC')")
 
 
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def parse_language_tag(value: object) -> str:
+    """A BCP 47 language tag as feeds write them ('en', 'km', 'pt-BR'), kept as written."""
+    if isinstance(value, str) and _LANGUAGE_TAG.fullmatch(value.strip()):
+        return value.strip()
+    raise ValueError(f"{value!r} is not a language tag (expected e.g. 'en', 'km', 'pt-BR': the code feeds use)")
+
+
 def parse_http_url(value: object) -> str:
     """An absolute http:// or https:// URL with a host."""
     if isinstance(value, str):

@@ -34,7 +34,10 @@ from monitor.model import (
     KnownEvent,
     Precision,
     Report,
+    Subject,
 )
+
+from .whom import headline, whom
 
 SUBJECT_MAX = 120
 
@@ -152,11 +155,17 @@ class DevelopmentView:
     others: tuple[ReportView, ...]
     feedback: tuple[tuple[str, str], ...] = ()  # (words, signed link): "not news", ...
     evidence: str = ""  # the sentence the type was read from
+    who: str = ""  # the watched people it happened to; '' when the headline (summary) says whom
+
+    @property
+    def heading(self) -> str:
+        """'Kem Sokha: convicted', or 'Pardoned' when the headline below says whom."""
+        return f"{self.who}: {self.type}" if self.who else self.type.capitalize()
 
     @property
     def index_line(self) -> str:
-        """One line for the digest's index: what, when, and a short summary."""
-        line = f"{self.type.capitalize()} · {self.date}" + (f": {self.summary}" if self.summary else "")
+        """One line for the digest's index: whom, what, when, and a short summary."""
+        line = f"{self.heading} · {self.date}" + (f": {self.summary}" if self.summary else "")
         return line if len(line) <= 100 else line[:99].rstrip() + "…"
 
 
@@ -228,9 +237,13 @@ def _feedback(links: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 
 def group_by_case(developments: tuple[DigestDevelopment, ...], case_urls: Mapping[str, str] | None = None,
-                  feedback_urls: Mapping[int, Mapping[str, str]] | None = None) -> list[CaseView]:
+                  feedback_urls: Mapping[int, Mapping[str, str]] | None = None, *, language: str | None = None,
+                  subjects: Mapping[str, Subject] | None = None,
+                  case_subjects: Mapping[str, tuple[str, ...]] | None = None) -> list[CaseView]:
     """Developments grouped by case, newest first within a case and across cases; with the
-    signed "view the case" and feedback links when given."""
+    signed "view the case" and feedback links when given. Each headline is in `language`
+    when a source has one; each says whom it happened to (whom.py)."""
+    subjects = subjects or {}
     case_urls = case_urls or {}
     feedback_urls = feedback_urls or {}
     ordered = sorted(developments, key=_newest_key, reverse=True)
@@ -242,11 +255,13 @@ def group_by_case(developments: tuple[DigestDevelopment, ...], case_urls: Mappin
         views = []
         for d in members:
             reports = [_report_view(r) for r in d.reports]
+            title = headline(d, language)
             views.append(
                 DevelopmentView(
                     type=type_in_words(d.type),
                     date=format_event_date(d.date),
-                    summary=clean_line(d.summary),
+                    summary=clean_line(title),
+                    who=_people_phrase(whom(d, title, subjects, case_subjects), ""),
                     people=tuple(p for p in (clean_line(p) for p in d.people) if p),
                     first=reports[0] if reports else None,
                     others=tuple(reports[1:]),
@@ -271,8 +286,14 @@ def _strip_leading_names(summary: str, people: tuple[str, ...]) -> str:
     return summary
 
 
-def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: int = 0) -> str:
-    """A subject that says what happened, under SUBJECT_MAX characters, on one line."""
+def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: int = 0, *,
+                 language: str | None = None, subjects: Mapping[str, Subject] | None = None,
+                 case_subjects: Mapping[str, tuple[str, ...]] | None = None) -> str:
+    """A subject that says what happened and to whom, under SUBJECT_MAX characters, on one
+    line: "Kem Sokha: convicted — ..." in a person's case; in an organisation's or a victim's
+    case the headline, in the subscriber's `language` when a source has one, says whom
+    ("Pardoned — Kem Ley's killer has life term cut to 20 years")."""
+    subjects = subjects or {}
     ordered = sorted(developments, key=_newest_key, reverse=True)
     if not ordered:
         if coverage_count:
@@ -281,9 +302,17 @@ def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: in
         return "No new developments"
     if len(ordered) == 1:
         d = ordered[0]
-        who = _shorten(_people_phrase(d.people, d.case_title or d.case_id), 60)
+        title = clean_line(headline(d, language))
+        people = whom(d, title, subjects, case_subjects)
+        if not people:
+            if not title:  # no headline to say whom: the case, never a name it did not happen to
+                return _shorten(f"{type_in_words(d.type).capitalize()} in {clean_line(d.case_title or d.case_id)} "
+                                f"on {format_event_date(d.date)}", SUBJECT_MAX)
+            head = type_in_words(d.type).capitalize()
+            return f"{head} — {_shorten(title, SUBJECT_MAX - len(head) - 3)}"
+        who = _shorten(_people_phrase(people, d.case_title or d.case_id), 60)
         head = f"{who}: {type_in_words(d.type)}"
-        summary = _strip_leading_names(clean_line(d.summary), d.people)
+        summary = _strip_leading_names(title, people)
         if not summary:
             return _shorten(f"{head} on {format_event_date(d.date)}", SUBJECT_MAX)
         room = SUBJECT_MAX - len(head) - 3
@@ -291,10 +320,7 @@ def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: in
             return _shorten(head, SUBJECT_MAX)
         return f"{head} — {_shorten(summary, room)}"
     prefix = f"{len(ordered)} developments: "
-    items = [
-        f"{_people_phrase(d.people, d.case_title or d.case_id)} {type_in_words(d.type)}"
-        for d in ordered
-    ]
+    items = [_list_item(d, language, subjects, case_subjects) for d in ordered]
     best = f"{prefix}{_shorten(items[0], SUBJECT_MAX - len(prefix) - 14)} and {len(items) - 1} more"
     for shown in range(1, len(items) + 1):
         text = prefix + _list_items(items[:shown], len(items) - shown)
@@ -302,6 +328,18 @@ def subject_line(developments: tuple[DigestDevelopment, ...], coverage_count: in
             break
         best = text
     return best
+
+
+def _list_item(d: DigestDevelopment, language: str | None, subjects: Mapping[str, Subject],
+               case_subjects: Mapping[str, tuple[str, ...]] | None) -> str:
+    """'Kem Sokha convicted'; the headline itself when it says whom (whom.py)."""
+    title = clean_line(headline(d, language))
+    people = whom(d, title, subjects, case_subjects)
+    if people:
+        return f"{_people_phrase(people, '')} {type_in_words(d.type)}"
+    if title:
+        return _shorten(title, 60)
+    return f"{type_in_words(d.type)} in {clean_line(d.case_title or d.case_id)}"
 
 
 def _list_items(items: list[str], more: int) -> str:
@@ -412,11 +450,14 @@ def render_digest(
     else:
         env.filters.setdefault("wrap", _wrap)
     subscriber = digest.subscriber
-    cases = group_by_case(digest.developments, digest.case_urls, digest.feedback_urls)
+    language = subscriber.language
+    cases = group_by_case(digest.developments, digest.case_urls, digest.feedback_urls, language=language,
+                          subjects=digest.subjects, case_subjects=digest.case_subjects)
     show_coverage = bool(subscriber.coverage and digest.coverage)
     coverage = [_report_view(r) for r in digest.coverage] if show_coverage else []
     unsubscribe_href = safe_href(digest.unsubscribe_url)
-    subject = clean_line(subject_line(digest.developments, len(coverage)))
+    subject = clean_line(subject_line(digest.developments, len(coverage), language=language,
+                                      subjects=digest.subjects, case_subjects=digest.case_subjects))
     context = {
         "subject": subject,
         "period": _period_label(digest.period),

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, select
 
 from monitor.model import (
     CONTEXT_EVENTS,
+    TYPE_FAMILY,
     DigestDevelopment,
     EventDate,
     KnownEvent,
@@ -43,11 +44,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?។。؟])\s+")
 EVIDENCE_MAX = 300
 
 
+def type_phrase(why: Any) -> str:
+    """The words the type was read from ("type: 'found guilty' -> conviction" in `why`), or ''."""
+    return next((m[1] for w in why or () if isinstance(w, str) and (m := _TYPE_WHY.match(w))), "")
+
+
 def evidence(title: str, summary: str, why: Any) -> str:
     """The sentence (the title, else one of the summary) holding the words the type was read
     from ("type: 'found guilty' -> conviction" in `why`); those words alone when no sentence
     holds them as written; '' when the entry has no such words."""
-    phrase = next((m[1] for w in why or () if isinstance(w, str) and (m := _TYPE_WHY.match(w))), "")
+    phrase = type_phrase(why)
     if not phrase:
         return ""
     wanted = phrase.casefold()
@@ -59,7 +65,8 @@ def evidence(title: str, summary: str, why: Any) -> str:
 
 
 def _report(row: Any) -> Report:
-    return Report(outlet_of(row.feed, row.link), row.title, row.link, maybe_utc(row.published))
+    return Report(outlet_of(row.feed, row.link), row.title, row.link, maybe_utc(row.published),
+                  language=getattr(row, "language", None), type_phrase=type_phrase(getattr(row, "why", None)))
 
 
 def load_developments(
@@ -79,9 +86,11 @@ def load_developments(
             for entry in conn.execute(select(
                 entries.c.id, entries.c.development_id, entries.c.verdict, entries.c.feed,
                 entries.c.title, entries.c.link, entries.c.published, entries.c.summary, entries.c.why,
+                entries.c.language,
             ).where(entries.c.development_id.in_(chunk))):
                 reports.setdefault(entry.development_id, []).append(entry)
         timelines = _timelines(conn, {r.case_id for r in rows}, max(wanted))
+        deaths = _deaths(conn, max(wanted))
     for row in rows:
         found = reports.get(row.id, [])
         found.sort(key=lambda e: (e.verdict != "new", e.published is None,
@@ -98,8 +107,36 @@ def load_developments(
             reports=tuple(_report(e) for e in found),
             context=_context_before(timelines.get(row.case_id, []), row.id, row.type, row.date),
             evidence=evidence(found[0].title, found[0].summary, found[0].why) if found else "",
+            dead=_dead_before(deaths, row.id, row.date),
         )
     return out
+
+
+def _deaths(conn: Connection, max_id: int) -> list[tuple[int | None, date, tuple[str, ...]]]:
+    """Every death the store knows, in any case: (development id or None for the baseline,
+    date, subjects). A victim's name turns up in other cases too (a memorial's arrests)."""
+    kinds = sorted(t for t, family in TYPE_FAMILY.items() if family == "death")
+    out: list[tuple[int | None, date, tuple[str, ...]]] = [
+        (None, row.date, tuple(row.subjects or ()))
+        for row in conn.execute(select(known_events.c.date, known_events.c.subjects).where(known_events.c.type.in_(kinds)))
+    ]
+    out += [
+        (row.id, row.date, tuple(row.subjects or ()))
+        for row in conn.execute(select(developments.c.id, developments.c.date, developments.c.subjects)
+                                .where(developments.c.type.in_(kinds), developments.c.id <= max_id))
+    ]
+    return out
+
+
+def _dead_before(deaths: list[tuple[int | None, date, tuple[str, ...]]], development_id: int,
+                 when: date) -> tuple[str, ...]:
+    """The subjects of deaths before this development (baseline events dated before it,
+    developments seen before it): it did not happen to them."""
+    dead: dict[str, None] = {}
+    for event_id, day, subjects in deaths:
+        if (event_id is None and day < when) or (event_id is not None and event_id < development_id):
+            dead.update(dict.fromkeys(subjects))
+    return tuple(dead)
 
 
 def _timelines(conn: Connection, case_ids: set[str], max_id: int) -> dict[str, list[tuple[int | None, KnownEvent]]]:

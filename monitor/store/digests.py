@@ -88,6 +88,19 @@ def claim_digest(
         return _digest_row(row)
 
 
+def claim_notice(target: Connection | Engine, email: str, period: str, message_id: str, now: datetime) -> DigestRow | None:
+    """A mail that carries no promise (the operator's feed health): the digest (email,
+    period), created now, or the one still pending from an earlier try; None when that
+    period's mail was sent (or refused for good) already. UNIQUE(subscriber, period) makes
+    a second one impossible, whatever the number of daemons."""
+    key = subscriber_key(email)
+    with begin(target) as conn:
+        conn.execute(insert_ignoring(conn, digests).values(
+            subscriber=key, period=period, message_id=message_id, created_at=utc(now), status="pending", attempts=0))
+        row = conn.execute(select(digests).where(digests.c.subscriber == key, digests.c.period == period)).one()
+    return _digest_row(row) if row.status == "pending" else None
+
+
 def period_taken(target: Connection | Engine, email: str, period: str) -> bool:
     with begin(target) as conn:
         return conn.execute(select(digests.c.id).where(

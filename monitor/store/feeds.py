@@ -34,6 +34,7 @@ __all__ = [
     "move_feed",
     "prune_entries",
     "publication_times",
+    "latest_publication_times",
     "record_failure",
     "record_gone",
     "record_not_modified",
@@ -98,6 +99,7 @@ class FeedState:
     problem: str | None
     disabled_reason: str | None
     configured_url: str | None = None
+    failing_since: datetime | None = None  # when the current run of failures began
 
     @property
     def moved(self) -> bool:
@@ -121,6 +123,7 @@ def _state(row: RowMapping) -> FeedState:
         problem=row["problem"],
         disabled_reason=row["disabled_reason"],
         configured_url=row["configured_url"],
+        failing_since=utc(row["failing_since"]),
     )
 
 
@@ -233,7 +236,7 @@ def record_success(
         conn.execute(
             update(feeds).where(feeds.c.name == name).values(
                 etag=etag, last_modified=last_modified, next_poll_at=next_poll_at,
-                last_success_at=now, last_status="ok", error_count=0, problem=problem,
+                last_success_at=now, last_status="ok", error_count=0, problem=problem, failing_since=None,
                 entry_count=feeds.c.entry_count + new_entries,
             )
         )
@@ -247,7 +250,7 @@ def record_not_modified(
         conn.execute(
             update(feeds).where(feeds.c.name == name).values(
                 etag=etag, last_modified=last_modified, next_poll_at=next_poll_at,
-                last_success_at=now, last_status="not_modified", error_count=0,
+                last_success_at=now, last_status="not_modified", error_count=0, failing_since=None,
             )
         )
 
@@ -270,7 +273,7 @@ def record_not_modified_many(engine: Engine, rows: Sequence[NotModified]) -> Non
         return
     statement = update(feeds).where(feeds.c.name == bindparam("b_name")).values(
         etag=bindparam("b_etag"), last_modified=bindparam("b_last_modified"), next_poll_at=bindparam("b_next"),
-        last_success_at=bindparam("b_now"), last_status="not_modified", error_count=0,
+        last_success_at=bindparam("b_now"), last_status="not_modified", error_count=0, failing_since=None,
     )
     params = [
         {"b_name": r.name, "b_etag": r.etag, "b_last_modified": r.last_modified, "b_next": r.next_poll_at, "b_now": r.now}
@@ -287,6 +290,7 @@ def record_failure(engine: Engine, name: str, *, now: datetime, kind: str, error
             update(feeds).where(feeds.c.name == name).values(
                 error_count=feeds.c.error_count + 1, last_error=error[:2000], last_error_at=now,
                 last_status=kind[:40], next_poll_at=next_poll_at,
+                failing_since=func.coalesce(feeds.c.failing_since, now),
             )
         )
         count = conn.execute(select(feeds.c.error_count).where(feeds.c.name == name)).scalar()
@@ -354,6 +358,16 @@ def publication_times(engine: Engine, feed: str, since: datetime) -> list[dateti
     query = select(when).where(entries.c.feed == feed).where(
         or_(entries.c.published >= since, and_(entries.c.published.is_(None), entries.c.first_seen >= since))
     )
+    with engine.connect() as conn:
+        return [t for t in (utc(v) for v in conn.execute(query).scalars()) if t is not None]
+
+
+def latest_publication_times(engine: Engine, feed: str, limit: int = 30) -> list[datetime]:
+    """When the feed's `limit` newest stored entries were published (else first seen), newest
+    first: the feed's rhythm (feed health), read from ix_entries_feed_published."""
+    when = func.coalesce(entries.c.published, entries.c.first_seen)
+    query = (select(when).where(entries.c.feed == feed)
+             .order_by(entries.c.published.desc().nulls_last(), entries.c.first_seen.desc()).limit(limit))
     with engine.connect() as conn:
         return [t for t in (utc(v) for v in conn.execute(query).scalars()) if t is not None]
 

@@ -191,7 +191,7 @@ def save_judgements(
         dev_by_root: dict[str, int] = {}
         for judgement, event in judged:
             if judgement.supersedes:
-                superseded = _supersede(conn, judgement.supersedes, judgement.entry.id)
+                superseded = _supersede(conn, judgement.supersedes, judgement.entry.id, judgement.entry.title)
                 if superseded is not None:
                     dev_by_root[judgement.entry.id] = superseded
             elif judgement.verdict is Verdict.NEW and event is not None:
@@ -218,6 +218,7 @@ def save_judgements(
             rows.append({
                 "entry_key": entry.key, "feed": entry.feed, "source": entry.source, "title": entry.title,
                 "link": entry.link, "summary": entry.summary[:2000], "published": entry.published,
+                "language": (entry.language or "")[:40] or None,
                 "first_seen": now, "content_hash": entry.content_hash, "verdict": judgement.verdict.value,
                 "people": list(judgement.people), "cases": list(judgement.cases),
                 "development_id": development_id, "duplicate_of": judgement.duplicate_of,
@@ -252,18 +253,22 @@ def save_judgements(
     return stored
 
 
-def _supersede(conn: Connection, old_first: str, new_first: str) -> int | None:
+def _supersede(conn: Connection, old_first: str, new_first: str, title: str) -> int | None:
     """`new_first`, published earlier, becomes the first report of `old_first`'s development.
 
     The development keeps its id (so what was promised stays promised, once); the entry
-    that announced it and every duplicate of it now point at the new first report.
+    that announced it and every duplicate of it now point at the new first report, and its
+    summary (the digest's headline) is the new first report's `title`.
     """
     development_id = conn.execute(
         select(developments.c.id).where(developments.c.first_entry_key == old_first)
     ).scalar_one_or_none()
     if development_id is None:
         return None
-    conn.execute(update(developments).where(developments.c.id == development_id).values(first_entry_key=new_first))
+    values: dict[str, str] = {"first_entry_key": new_first}
+    if title.strip():
+        values["summary"] = title
+    conn.execute(update(developments).where(developments.c.id == development_id).values(**values))
     conn.execute(
         update(entries)
         .where(entries.c.development_id == development_id, entries.c.verdict == Verdict.NEW.value)

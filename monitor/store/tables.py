@@ -50,6 +50,7 @@ feeds = Table(
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("last_error_at", DateTime(timezone=True)),
+    Column("failing_since", DateTime(timezone=True)),  # the current run of failures began; null when the last poll worked
     Column("problem", Text),  # what feedparser noticed in the last body (bozo)
     Column("disabled_reason", Text),  # e.g. 410 Gone
     Column("entry_count", Integer, nullable=False, default=0),
@@ -92,6 +93,7 @@ entries = Table(
     Column("title", Text, nullable=False),
     Column("link", Text, nullable=False),
     Column("summary", Text, nullable=False, default=""),
+    Column("language", String(40)),  # declared by the entry or its feed ("km", "en-GB"); a headline's language
     Column("published", DateTime(timezone=True), index=True),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("content_hash", String(64), nullable=False),

@@ -79,7 +79,8 @@ async def subscription_page(request: Request) -> Response:
                      unsubscribed=unsubscribed)
     chosen = () if set(cases) == offered else cases  # every case ticked: all, as an omitted `cases:`
     new = Subscriber(email=subscriber.email, name=subscriber.name, watchlists=subscriber.watchlists, cases=chosen,
-                     frequency=frequency, at=at, timezone=zone, coverage=subscriber.coverage)
+                     frequency=frequency, at=at, timezone=zone, coverage=subscriber.coverage,
+                     language=subscriber.language)
     try:
         await asyncio.to_thread(update_subscriber, config.config_dir / "subscribers.yaml", new)
     except ConfigError as exc:
