@@ -82,8 +82,8 @@ def test_db_upgrade_current_history(site: Site) -> None:
     current = site.run("db", "current")
     assert current.exit_code == 0 and "no schema yet" in current.output
     upgraded = site.run("db", "upgrade")
-    assert upgraded.exit_code == 0 and "upgraded from an empty database to 0004" in upgraded.output
-    assert "already at 0004" in site.run("db", "upgrade").output
+    assert upgraded.exit_code == 0 and "upgraded from an empty database to 0005" in upgraded.output
+    assert "already at 0005" in site.run("db", "upgrade").output
     assert "(head)" in site.run("db", "current").output
     history = site.run("db", "history")
     assert history.exit_code == 0 and "<base> -> 0001" in history.output

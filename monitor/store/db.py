@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 
 from monitor.errors import StoreError
 from monitor.logs import redact_url
+from monitor.store.shared import xact_lock
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -59,10 +60,14 @@ def alembic_config() -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied (idempotent; safe at each start)."""
+    """Apply every migration not yet applied (idempotent; safe at each start).
+
+    On PostgreSQL the migrations run under an advisory lock: daemons started together
+    migrate one at a time, and the second finds the schema current."""
     config = alembic_config()
     try:
         with engine.begin() as connection:
+            xact_lock(connection, "schema")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
