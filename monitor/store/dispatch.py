@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 
 from monitor.store.shared import utc
 from monitor.store.tables import digests, feeds, outbox, subscriber_schedule
@@ -68,22 +68,45 @@ def still_due(engine: Engine, name: str, due: datetime) -> bool:
     return next_poll is None or next_poll <= utc(due)
 
 
-def digest_candidates(engine: Engine, now: datetime) -> set[str]:
-    """Subscriber keys that may have a digest to claim or send at `now`: promises not yet in
-    a digest, digests claimed and not sent, or a daily/weekly time come. delivery decides."""
+@dataclass(frozen=True)
+class DigestCandidates:
+    """Subscriber keys that may have a digest to claim or send now; delivery decides."""
+
+    open_due: frozenset[str]  # a digest claimed, not yet sent, its next attempt come
+    schedule_due: frozenset[str]  # a daily or weekly time come
+    scheduled: frozenset[str]  # have a schedule row at all
+    quiet: frozenset[str]  # promises waiting, the last one older than the quiet period
+
+    def wants(self, key: str, frequency: str) -> bool:
+        if key in self.open_due:
+            return True
+        if frequency == "immediate":
+            return key in self.quiet
+        return key in self.schedule_due or key not in self.scheduled  # first sight sets the time
+
+
+def digest_candidates(engine: Engine, now: datetime, quiet: timedelta) -> DigestCandidates:
+    """Who may have a digest due at `now`, in four small queries whatever the number of
+    subscribers: so the dispatcher queues a digest job only for them."""
     now = utc(now)
     with engine.connect() as conn:
-        pending = conn.execute(
-            select(outbox.c.subscriber).where(outbox.c.sent.is_(False), outbox.c.digest_id.is_(None)).distinct()
-        ).scalars()
-        open_ = conn.execute(select(digests.c.subscriber).where(digests.c.status == "pending").distinct()).scalars()
-        due = conn.execute(
-            select(subscriber_schedule.c.subscriber).where(subscriber_schedule.c.next_digest_at <= now)
-        ).scalars()
-        return set(pending) | set(open_) | set(due)
-
-
-def scheduled(engine: Engine) -> set[str]:
-    """Subscriber keys with a schedule row (a daily/weekly subscriber without one is new)."""
-    with engine.connect() as conn:
-        return set(conn.execute(select(subscriber_schedule.c.subscriber)).scalars())
+        open_due = conn.execute(
+            select(digests.c.subscriber).where(digests.c.status == "pending")
+            .where(or_(digests.c.next_attempt_at.is_(None), digests.c.next_attempt_at <= now)).distinct()
+        ).scalars().all()
+        schedule = conn.execute(select(subscriber_schedule.c.subscriber, subscriber_schedule.c.next_digest_at)).all()
+        waiting = conn.execute(
+            select(outbox.c.subscriber, func.min(outbox.c.promised_at), func.max(outbox.c.promised_at))
+            .where(outbox.c.sent.is_(False), outbox.c.digest_id.is_(None), outbox.c.development_id.is_not(None))
+            .group_by(outbox.c.subscriber)
+        ).all()
+    quiet_ones = {
+        key for key, first, last in waiting
+        if now - (utc(last) or now) >= quiet or now - (utc(first) or now) >= 5 * quiet
+    }
+    return DigestCandidates(
+        open_due=frozenset(open_due),
+        schedule_due=frozenset(key for key, at in schedule if at is not None and (utc(at) or now) <= now),
+        scheduled=frozenset(key for key, _at in schedule),
+        quiet=frozenset(quiet_ones),
+    )
