@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+import psycopg
 from procrastinate import App, PsycopgConnector
 from procrastinate import exceptions as queue_errors
 from procrastinate.jobs import Status
@@ -80,6 +81,55 @@ def ensure_queue_schema(engine: Engine) -> bool:
     return True
 
 
+class FeedFence:
+    """Per-feed PostgreSQL advisory locks held on one connection of this daemon while it
+    polls: what truly says a poller is alive. Procrastinate's stall detection goes by
+    heartbeat, and a daemon merely slow (a loaded machine) can look dead and have its job
+    run again elsewhere; the second run finds the feed locked and skips. A daemon that
+    really died lost its connection, and its locks with it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._mutex = asyncio.Lock()
+        self._held: set[str] = set()
+
+    async def _execute(self, query: str, name: str) -> bool:
+        async with self._mutex:
+            for attempt in (1, 2):
+                try:
+                    if self._conn is None or self._conn.closed:
+                        self._held.clear()  # a new session holds nothing
+                        self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=5)
+                    cursor = await self._conn.execute(query, {"name": f"monitor:feed:{name}"})
+                    row = await cursor.fetchone()
+                    return bool(row and row[0])
+                except psycopg.OperationalError:
+                    self._conn = None
+                    if attempt == 2:
+                        raise
+            return False
+
+    async def acquire(self, name: str) -> bool:
+        if name in self._held:
+            return False
+        got = await self._execute("SELECT pg_try_advisory_lock(hashtext(%(name)s))", name)
+        if got:
+            self._held.add(name)
+        return got
+
+    async def release(self, name: str) -> None:
+        if name in self._held:
+            self._held.discard(name)
+            with contextlib.suppress(psycopg.Error):
+                await self._execute("SELECT pg_advisory_unlock(hashtext(%(name)s))", name)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._conn.close()
+
+
 @dataclass
 class Counters:
     polls: int = 0
@@ -100,6 +150,7 @@ class SharedWorkers:
     _worker: Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _fence: FeedFence | None = None
 
     @property
     def settings(self) -> Settings:
@@ -122,6 +173,7 @@ class SharedWorkers:
         concurrency = self.settings.concurrency_global + 4  # polls wait on ctx.slots anyway
         connector = PsycopgConnector(conninfo=queue_url(self.settings.database_url), min_size=2,
                                      max_size=concurrency + 4, kwargs={"connect_timeout": 5})
+        self._fence = FeedFence(queue_url(self.settings.database_url))
         app = self._app = App(connector=connector)
         app.task(name=POLL_TASK, queue="polls", pass_context=False)(self._poll)
         app.task(name=DIGEST_TASK, queue="digests", pass_context=False)(self._digest)
@@ -150,6 +202,8 @@ class SharedWorkers:
         if self._app is not None:
             with contextlib.suppress(Exception):
                 await self._app.close_async()
+        if self._fence is not None:
+            await self._fence.close()
 
     # -- the loops ----------------------------------------------------------------------
 
@@ -246,7 +300,13 @@ class SharedWorkers:
 
     async def _poll(self, feed: str, due: str) -> None:
         """Poll `feed` for its `due` time, once: pipeline.poll_feed, the daemon's own work."""
+        assert self._fence is not None
         due_at = datetime.fromisoformat(due)
+        if not await self._fence.acquire(feed):
+            # A run of this job thought stalled is still polling (its daemon is slow, not
+            # dead): that run ends the lease.
+            log_event(log, "job.poll_busy", feed=feed, due=due, daemon=self.name)
+            return
         try:
             if not await asyncio.to_thread(dispatch.still_due, self.engine, feed, due_at):
                 log_event(log, "job.poll", level=logging.DEBUG, feed=feed, due=due, status="done_already", daemon=self.name)
@@ -258,6 +318,7 @@ class SharedWorkers:
             self.on_polled(outcome, time.monotonic() - started)
         finally:
             await asyncio.shield(asyncio.to_thread(dispatch.release, self.engine, feed))
+            await asyncio.shield(self._fence.release(feed))
 
     async def _digest(self, subscriber: str) -> None:
         """Send `subscriber`'s digest if it is due: delivery.send_due for them alone."""

@@ -49,6 +49,7 @@ class Request:
     start: float  # time.monotonic()
     end: float
     status: int
+    cut: bool = False  # the client went away before the answer was written (killed)
 
 
 class FeedFarm:
@@ -88,6 +89,7 @@ class FeedFarm:
                 body = farm.body(feed, start)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 status = 304 if self.headers.get("If-None-Match") == etag else 200
+                cut = False
                 try:
                     self.send_response(status)
                     self.send_header("ETag", etag)
@@ -100,10 +102,10 @@ class FeedFarm:
                     if status == 200:
                         self.wfile.write(body)
                 except OSError:
-                    pass  # the daemon went away (killed) mid-request
+                    cut = True  # the daemon went away (killed) mid-request
                 finally:
                     with farm._lock:
-                        farm.requests.append(Request(feed, start, time.monotonic(), status))
+                        farm.requests.append(Request(feed, start, time.monotonic(), status, cut))
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -138,6 +140,16 @@ class FeedFarm:
                     out.append((feed, a, b))
         return out
 
+    def lateness(self, since: float, until: float, interval: float) -> float:
+        """How much later than `interval` (plus 10% jitter) a feed's next request came, at
+        worst, between `since` and `until`: the machine's own delay."""
+        by_feed: dict[int, list[float]] = {}
+        for r in self.requests:
+            if since <= r.start <= until:
+                by_feed.setdefault(r.feed, []).append(r.start)
+        gaps = [b - a for starts in by_feed.values() for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
+        return max([0.0] + [g - interval * 1.1 for g in gaps])
+
     def first_after(self, moment: float) -> dict[int, float]:
         """Per feed, when its first request after `moment` started."""
         out: dict[int, float] = {}
@@ -160,7 +172,7 @@ class Cluster:
     """Daemons sharing one database: one config folder, one log file each."""
 
     def __init__(self, tmp: Path, database_url: str, farm: FeedFarm, smtp_url: str, *, subscribers: int,
-                 interval: str = "10s", stalled_after: str = "4s", quiet: str = "2s") -> None:
+                 interval: str = "10s", stalled_after: str = "4s", quiet: str = "2s", workers: str = "shared") -> None:
         self.tmp = tmp
         self.database_url = database_url
         self.smtp_url = smtp_url
@@ -169,7 +181,7 @@ class Cluster:
         shutil.copytree(ROOT / "config", self.config)
         shutil.copytree(ROOT / "baseline", self.baseline)
         (self.config / "settings.yaml").write_text(
-            f"workers: shared\nstalled_after: {stalled_after}\nmin_interval: 1s\ndefault_interval: {interval}\n"
+            f"workers: {workers}\nstalled_after: {stalled_after}\nmin_interval: 1s\ndefault_interval: {interval}\n"
             f"max_interval: 1m\nimmediate_quiet_period: {quiet}\n")
         (self.config / "feeds.yaml").write_text("feeds:\n" + "".join(
             f"  - name: feed-{i:04d}\n    url: {farm.url(i)}\n    interval: {interval}\n" for i in range(farm.count)))
@@ -210,7 +222,7 @@ class Cluster:
         raise AssertionError(f"timed out waiting for {what}:\n" + "\n".join(self.text(n)[-3000:] for n in range(len(self.procs))))
 
     def started(self, n: int) -> bool:
-        return "event=workers.started" in self.text(n)
+        return "event=daemon.started" in self.text(n)
 
     def kill(self, n: int) -> float:
         self.procs[n].send_signal(signal.SIGKILL)
@@ -218,9 +230,16 @@ class Cluster:
         self.killed_at[n] = time.monotonic()
         return self.killed_at[n]
 
-    def terminate(self, timeout: float = 30) -> dict[int, int]:
-        """SIGTERM every daemon alive; their exit codes."""
-        alive = [n for n, p in enumerate(self.procs) if p.poll() is None]
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A one-shot `monitor` command on the same config and database."""
+        env = {**os.environ, "MONITOR_DATA_DIR": str(self.tmp / "data-cli"), "MONITOR_DATABASE_URL": self.database_url}
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(self.config), "--baseline", str(self.baseline), *args],
+            cwd=self.tmp, env=env, capture_output=True, text=True, timeout=60)
+
+    def terminate(self, timeout: float = 30, only: list[int] | None = None) -> dict[int, int]:
+        """SIGTERM every daemon alive (or those of `only`); their exit codes."""
+        alive = [n for n, p in enumerate(self.procs) if p.poll() is None and (only is None or n in only)]
         for n in alive:
             self.procs[n].send_signal(signal.SIGTERM)
         codes = {}
