@@ -191,6 +191,10 @@ class SharedWorkers:
         """No more dispatching; jobs in flight get `grace` seconds, then are cancelled (their
         feeds' leases end, so another daemon picks them up at once)."""
         self._stop.set()
+        # A stopping worker beats no more: jobs still running after `stalled_after` would be
+        # taken for stalled and run again elsewhere (the fence makes that a skip, not a
+        # second poll), so the grace ends before.
+        grace = min(grace, 0.75 * self.stalled_after)
         if self._worker is not None:
             self._worker.shutdown_graceful_timeout = grace
             self._worker.stop()

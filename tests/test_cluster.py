@@ -244,7 +244,8 @@ def test_both_drivers_keep_one_contract(tmp_path: Path, workers: str, smtp: Smtp
         cluster.start(1)
         cluster.wait_for(lambda: cluster.started(0), "the daemon up", timeout=60)
         farm.go()
-        time.sleep(10)
+        cluster.wait_for(lambda: len(farm.first_after(farm.t0 + farm.release_over)) == farm.count,
+                         "every feed polled after the last item came", timeout=60)
         wait_all_mailed(engine)
         codes = cluster.terminate()
         mailed = check_mail_and_verdicts(engine, smtp, resends_allowed=0)
@@ -262,7 +263,7 @@ def test_sigterm_lets_polls_in_flight_finish(tmp_path: Path, pg_url: str, smtp: 
     """A daemon stopped with SIGTERM finishes its polls in flight: no fetch cut, no job left
     for the others to reap, nothing failed."""
     farm = FeedFarm(24, sleep=(1.0, 1.5), release_over=4)
-    cluster = Cluster(tmp_path, pg_url, farm, smtp.url, subscribers=2, interval="3s", quiet="1s")
+    cluster = Cluster(tmp_path, pg_url, farm, smtp.url, subscribers=2, interval="3s", quiet="1s", stalled_after="30s")
     try:
         cluster.start(2)
         cluster.wait_for(lambda: cluster.started(0) and cluster.started(1), "two daemons up", timeout=60)
@@ -270,7 +271,7 @@ def test_sigterm_lets_polls_in_flight_finish(tmp_path: Path, pg_url: str, smtp: 
         cluster.wait_for(lambda: cluster.text(0).count("event=job.poll ") >= 12, "daemon 0 polling", timeout=30)
         codes = cluster.terminate(only=[0])
         stopped = time.monotonic()
-        time.sleep(8)  # the other goes on: two stall periods of the default would be longer
+        time.sleep(8)  # the other goes on
         cluster.terminate()
     finally:
         cluster.cleanup()
