@@ -1,5 +1,9 @@
 """The daemon: APScheduler 3 at the edge, driving pipeline.poll_feed per feed.
 
+With `workers: shared` (several daemons on one PostgreSQL) the polls and digests are
+driven by cluster.SharedWorkers (Procrastinate) instead; everything else here (the web
+pages, config reload, maintenance, the heartbeat, stopping) is the same in both modes.
+
 Our tables are the schedule of record: one `tick` job reads the rows of every feed due
 (`feeds.next_poll_at`, which the pipeline sets after each poll: jittered interval, backoff,
 Retry-After, adaptive interval) in one query, and starts a round of `poll_all` for those not
@@ -16,7 +20,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
+import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Connection, Engine
 
 from monitor import delivery
+from monitor.cluster import SharedWorkers
 from monitor.config import Config, ensure_secret, load_config
 from monitor.errors import ConfigError
 from monitor.fetch import FetchLimits, HostLimiter, make_client_pool
@@ -36,8 +43,9 @@ from monitor.mail.transport import make_sender
 from monitor.memory import load_judge
 from monitor.operator import send_operator_mail
 from monitor.pipeline import PollContext, PollOutcome, make_parse_pool, poll_all
+from monitor.store import daemons as daemon_store
 from monitor.store import feeds as feed_store
-from monitor.store.db import open_engine, upgrade
+from monitor.store.db import hold_daemon_lock, open_engine, upgrade
 from monitor.store.judgements import StoredEntry, seed_baseline
 from monitor.web import WebContext, WebServer, make_app
 from monitor.web.auth import is_public
@@ -64,9 +72,19 @@ NO_SUBSCRIBERS = (
 def open_store(config: Config) -> Engine:
     """The database of settings.database_url, migrated, with the baseline seeded."""
     engine = open_engine(config.settings.database_url)
+    prepare_store(engine, config)
+    return engine
+
+
+def prepare_store(engine: Engine, config: Config) -> None:
+    """Migrate and seed the baseline (each under its lock: daemons may start together)."""
     upgrade(engine)
     seed_baseline(engine, config.cases)
-    return engine
+
+
+def heartbeat_every(config: Config) -> float:
+    """Seconds between heartbeats: a few per `stalled_after`, at most every 10 s."""
+    return max(0.5, min(10.0, config.settings.stalled_after.total_seconds() / 4))
 
 
 def promise_callback(config_of: Callable[[], Config]) -> Callable[[Connection, list[StoredEntry]], object]:
@@ -139,15 +157,38 @@ class Daemon:
         self.web: WebServer | None = None
         self.metrics: Metrics | None = None
         self._unhealthy_logged: set[tuple[str, str, date]] = set()
+        self.workers: SharedWorkers | None = None  # workers: shared
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._polls = 0
+        self._digests = 0
 
     def stop(self, reason: str = "requested") -> None:
         if not self._stop.is_set():
             log_event(log, "daemon.stopping", reason=reason)
             self._stop.set()
 
+    @property
+    def shared(self) -> bool:
+        return self.config.settings.workers == "shared"
+
     async def run(self) -> int:
         config = self.config
-        self.engine = engine = await asyncio.to_thread(open_store, config)
+        self.engine = engine = open_engine(config.settings.database_url)
+        try:
+            # SQLite: one daemon per file; PostgreSQL: shared daemons together, or one embedded.
+            release = await asyncio.to_thread(hold_daemon_lock, engine, shared=self.shared)
+        except BaseException:
+            engine.dispose()
+            raise
+        try:
+            return await self._run(engine)
+        finally:
+            release()
+            engine.dispose()
+
+    async def _run(self, engine: Engine) -> int:
+        config = self.config
+        await asyncio.to_thread(prepare_store, engine, config)
         self.metrics = Metrics(engine)
         now = datetime.now(UTC)
         await asyncio.to_thread(feed_store.sync_feeds, engine, config.feeds, now)
@@ -162,11 +203,23 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop, signal.Signals(sig).name)
+        driver = "shared" if self.shared else "embedded"
+        await asyncio.to_thread(daemon_store.register, engine, self.id, socket.gethostname(), os.getpid(), driver, now)
         try:
-            self.scheduler.add_job(
-                self._single("tick", self._tick), IntervalTrigger(seconds=TICK_EVERY, timezone=UTC),
-                id="tick", next_run_time=now,
-            )
+            if self.shared:
+                self.workers = SharedWorkers(engine=engine, ctx=ctx, config_of=lambda: self.config, name=self.id,
+                                             on_polled=self._shared_polled)
+                await self.workers.start()
+            else:
+                self.scheduler.add_job(
+                    self._single("tick", self._tick), IntervalTrigger(seconds=TICK_EVERY, timezone=UTC),
+                    id="tick", next_run_time=now,
+                )
+                self.scheduler.add_job(
+                    self._tracked(self._single("digests", self._send_digests, again=True)),
+                    IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
+                    id="digests", next_run_time=now + timedelta(seconds=5),
+                )
             self.scheduler.add_job(
                 self._tracked(self._single("maintenance", self._maintenance)),
                 IntervalTrigger(seconds=MAINTENANCE_EVERY.total_seconds(), timezone=UTC),
@@ -177,9 +230,8 @@ class Daemon:
                 id="reload",
             )
             self.scheduler.add_job(
-                self._tracked(self._single("digests", self._send_digests, again=True)),
-                IntervalTrigger(seconds=DIGESTS_EVERY, timezone=UTC),
-                id="digests", next_run_time=now + timedelta(seconds=5),
+                self._single("heartbeat", self._heartbeat), IntervalTrigger(seconds=heartbeat_every(config), timezone=UTC),
+                id="heartbeat",
             )
             self.scheduler.add_job(
                 self._tracked(self._single("operator", self._feed_health)),
@@ -191,7 +243,7 @@ class Daemon:
             settings = config.settings
             log_event(
                 log, "daemon.started", pid=os.getpid(), feeds=sum(f.enabled for f in config.feeds),
-                database=redact_url(settings.database_url),
+                database=redact_url(settings.database_url), workers=driver, id=self.id,
                 # With no SMTP server, digests are .eml files in this folder.
                 mail=redact_url(settings.smtp_url) if settings.smtp_url else f"outbox folder {settings.outbox_dir}",
             )
@@ -203,15 +255,36 @@ class Daemon:
                 loop.remove_signal_handler(sig)
             if self.scheduler.running:
                 self.scheduler.pause()  # no new runs; in-flight polls get their grace period
+            if self.workers is not None:
+                await self.workers.stop(STOP_GRACE)
             await self._finish_in_flight()
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await ctx.aclose()
             if self.web is not None:
                 await self.web.stop()
-            engine.dispose()
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(daemon_store.unregister, engine, self.id)
             log_event(log, "daemon.stopped")
         return 0
+
+    async def _heartbeat(self) -> None:
+        """This daemon is alive (`monitor status` lists it), with its totals; daemons silent
+        for long (killed) are forgotten."""
+        assert self.engine is not None
+        now = datetime.now(UTC)
+        polls, digests = self._polls, self._digests
+        if self.workers is not None:
+            polls, digests = self.workers.counters.polls, self.workers.counters.digests
+        try:
+            await asyncio.to_thread(daemon_store.beat, self.engine, self.id, now, polls=polls, digests=digests)
+            await asyncio.to_thread(daemon_store.forget_silent, self.engine, now - timedelta(hours=1))
+        except Exception as exc:  # the database restarting: the next beat tries again
+            log_event(log, "heartbeat.failed", level=logging.WARNING, error=f"{type(exc).__name__}: {exc}")
+
+    def _shared_polled(self, outcome: PollOutcome, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.record_poll(outcome.status, outcome.kind, outcome.verdicts, seconds)
 
     async def _finish_in_flight(self) -> None:
         running = [t for t in self._running if not t.done()]
@@ -303,6 +376,7 @@ class Daemon:
 
     def _polled(self, outcome: PollOutcome) -> None:
         self._polling.discard(outcome.feed)
+        self._polls += 1
         if outcome.new_entries and any(s.frequency == "immediate" for s in self.config.subscribers):
             # Immediate subscribers: send once the burst has gone quiet (a later poll with
             # more news moves this again; the quiet period restarts with it).
@@ -325,6 +399,7 @@ class Daemon:
         except Exception as exc:  # never let one bad run stop the schedule
             log_event(log, "digests.failed", level=logging.ERROR, error=f"{type(exc).__name__}: {exc}")
             return
+        self._digests += len(report.sent)
         if report.sent or report.failed or report.retrying:
             log_event(log, "digests.sent", summary=report.summary())
             for email, reason in report.failed:

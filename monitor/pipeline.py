@@ -43,10 +43,12 @@ from monitor.fetch import (
 from monitor.judge.order import publication_order, unique_entries
 from monitor.judge.verdict import Judge
 from monitor.logs import log_event
+from monitor.memory import MemoryMarks, catch_up, mark
 from monitor.model import Entry, Judgement, KnownEvent
 from monitor.parse import ParsedFeed, parse_in_worker
 from monitor.store import feeds as feed_store
 from monitor.store.judgements import StoredEntry, save_judgements
+from monitor.store.shared import xact_lock
 
 __all__ = [
     "PollContext",
@@ -111,6 +113,7 @@ class PollContext:
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     in_flight: int | None = None  # feeds between fetch and store at once; default 2 x concurrency
+    marks: MemoryMarks | None = None  # how far the Judge has read the database (memory.catch_up)
     _judge: Judge | None = field(default=None, repr=False)
     _lock: asyncio.Lock | None = field(default=None, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
@@ -167,6 +170,7 @@ class PollContext:
     def forget_judge(self) -> None:
         """The Judge may have learned events that were not stored: rebuild it next time."""
         self._judge = None
+        self.marks = None
 
     async def rebuild_judge(self, prepare: Callable[[], object] | None = None) -> None:
         """A new Judge (after a config change), swapped in between two feeds' judging;
@@ -175,6 +179,7 @@ class PollContext:
             if prepare is not None:
                 await asyncio.to_thread(prepare)
             self._judge = await asyncio.to_thread(self.judge_factory)
+            self.marks = None
 
 
 @dataclass(frozen=True)
@@ -352,32 +357,47 @@ async def _poll(ctx: PollContext, state: feed_store.FeedState, now: datetime, du
 def _store_entries(ctx: PollContext, parsed: list[Entry], now: datetime) -> tuple[int, int, list[Judgement]]:
     """Under the judge lock, in a worker: keep what is new, judge it in order, store, promise.
 
-    Runs whole under the lock so two feeds carrying the same entry cannot both take it for
-    new (the UNIQUE entry key would refuse the second).
+    One transaction holds the database's judge lock (an advisory lock on PostgreSQL: every
+    daemon of the database judges one feed at a time), reads which entries are stored
+    already, brings the Judge up to what other daemons stored (memory.catch_up), judges
+    and stores. So two feeds, or two daemons, carrying the same entry cannot both take it
+    for new, and no two daemons both call one development `new`.
     """
     entries = unique_entries(_capped(parsed))
     keys = [e.key for e in entries]
-    gone = feed_store.tombstoned(ctx.engine, keys)
-    known = feed_store.known_hashes(ctx.engine, keys)
-    fresh: list[Entry] = []
-    edited: list[Entry] = []
-    for entry in entries:
-        if entry.key in gone:
-            continue  # pruned long ago: reappearing is not news (STYLE.md, tombstones)
-        stored_hash = known.get(entry.key)
-        if stored_hash is None:
-            fresh.append(entry)
-        elif stored_hash != entry.content_hash:
-            edited.append(entry)  # same entry, new text: update it, do not alert again
-    updated = feed_store.update_edited(ctx.engine, edited)
-    if not fresh:
-        return 0, updated, []
-    judge = ctx.judge()
-    judged: list[tuple[Judgement, KnownEvent | None]] = [judge.judge(e, now=now) for e in publication_order(fresh)]
-    # Promises are written in the same transaction as the developments they promise, so a
-    # crash can lose neither one without the other.
-    stored = save_judgements(ctx.engine, judged, now, on_stored=_holding_back_old(ctx, fresh, now))
+    if not _anything_to_store(ctx, entries, keys):
+        return 0, 0, []  # every entry stored already and unchanged: no lock taken
+    with ctx.engine.begin() as conn:
+        xact_lock(conn, "judge")
+        gone = feed_store.tombstoned(conn, keys)
+        known = feed_store.known_hashes(conn, keys)
+        fresh: list[Entry] = []
+        edited: list[Entry] = []
+        for entry in entries:
+            if entry.key in gone:
+                continue  # pruned long ago: reappearing is not news (STYLE.md, tombstones)
+            stored_hash = known.get(entry.key)
+            if stored_hash is None:
+                fresh.append(entry)
+            elif stored_hash != entry.content_hash:
+                edited.append(entry)  # same entry, new text: update it, do not alert again
+        updated = feed_store.update_edited(conn, edited)
+        if not fresh:
+            return 0, updated, []
+        judge = ctx.judge()
+        ctx.marks = catch_up(conn, judge, ctx.marks)
+        judged: list[tuple[Judgement, KnownEvent | None]] = [judge.judge(e, now=now) for e in publication_order(fresh)]
+        # Promises are written in the same transaction as the developments they promise, so a
+        # crash can lose neither one without the other.
+        stored = save_judgements(conn, judged, now, on_stored=_holding_back_old(ctx, fresh, now))
+        ctx.marks = mark(conn)
     return len(stored), updated, [j for j, _ in judged]
+
+
+def _anything_to_store(ctx: PollContext, entries: list[Entry], keys: list[str]) -> bool:
+    """Outside the lock, a first look: is any entry not stored yet, or stored with other text?"""
+    known = feed_store.known_hashes(ctx.engine, keys)
+    return any(known.get(e.key) != e.content_hash for e in entries)
 
 
 def _capped(parsed: list[Entry]) -> list[Entry]:

@@ -11,14 +11,16 @@ import click
 
 from monitor import fetch, pipeline
 from monitor.cli._common import State, reports_errors, user_agent
+from monitor.config import Config
 from monitor.config.values import format_interval
-from monitor.daemon import NO_SUBSCRIBERS, Daemon, build_context, open_store
+from monitor.daemon import NO_SUBSCRIBERS, Daemon, build_context, heartbeat_every, open_store
 from monitor.errors import MonitorError
 from monitor.judge.order import publication_order, unique_entries
 from monitor.logs import setup_logging
 from monitor.memory import load_judge
 from monitor.operator import feed_health
 from monitor.parse import parse_feed
+from monitor.store import daemons as daemon_store
 from monitor.store import feeds as feed_store
 from monitor.store.db import is_current, open_engine, upgrade
 from monitor.store.digests import digest_health
@@ -114,6 +116,8 @@ def status_command(state: State, check: bool) -> None:
         counts = feed_store.entry_counts(engine)
         mail = digest_health(engine)
         troubles = {h.feed: h for h in feed_health(engine, config, datetime.now(UTC))}
+        running = daemon_store.listed(engine)
+        queue = daemon_store.queue_health(engine, config.settings.stalled_after)
     finally:
         engine.dispose()
     failing = disabled = 0
@@ -158,10 +162,30 @@ def status_command(state: State, check: bool) -> None:
           else "set operator_email in settings.yaml to have it mailed")
     click.echo(f"feed health: {long_failing} failing for {after} or more, {silent} silent past their usual rhythm; {to}")
     click.echo(f"digests: {mail.pending} pending, {mail.stuck} stuck (sending failed, retrying), {mail.failed} failed")
+    _daemons(config, running, queue)
     if not config.subscribers:
         click.echo(NO_SUBSCRIBERS)
     if check and (failing or mail.stuck or mail.failed):
         sys.exit(1)
+
+
+def _daemons(config: Config, running: list[daemon_store.DaemonRow], queue: daemon_store.QueueHealth | None) -> None:
+    """The daemons of this database (alive: a heartbeat within three beats), and the shared
+    job queue when there is one."""
+    now = datetime.now(UTC)
+    alive_within = 3 * heartbeat_every(config)
+    alive = [d for d in running if (now - d.beat_at).total_seconds() <= alive_within]
+    silent = [d for d in running if d not in alive]
+    click.echo(f"daemons: {len(alive)} alive" + (f", {len(silent)} silent (stopped without a goodbye: killed?)" if silent else ""))
+    for d in running:
+        age = (now - d.beat_at).total_seconds()
+        state = "alive" if d in alive else "silent"
+        click.echo(f"  {d.id} ({d.driver}): {state}, last beat {age:.0f} s ago, up since {_when(d.started_at)}; "
+                   f"{d.polls} polls, {d.digests} digests")
+    if queue is not None:
+        click.echo(f"jobs: {queue.queued} queued, {queue.in_flight} in flight, {queue.stalled} stalled "
+                   f"(on a daemon silent for {format_interval(config.settings.stalled_after)}; run again by the others), "
+                   f"{queue.failed} failed")
 
 
 @click.group("feeds")

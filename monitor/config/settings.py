@@ -130,6 +130,13 @@ class Setting:
         return None if self.default is None else self.parse(self.default)
 
 
+def _workers(value: object) -> str:
+    text = _text(value).strip().lower()
+    if text not in ("embedded", "shared"):
+        raise ValueError(f"expected 'embedded' or 'shared', got {value!r}")
+    return text
+
+
 def _quiet_period(value: object) -> timedelta:
     """An interval, or 0 / '0s' / 'off' for none."""
     if value in (0, "0", "0s", "off", False):
@@ -291,6 +298,23 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("concurrency.global", "integer", 20, "Feeds fetched at once, in all.", _int(1)),
     Setting("concurrency.per_host", "integer", 4, "Feeds fetched at once from one host.", _int(1)),
+    Setting(
+        "workers",
+        "text",
+        "embedded",
+        "embedded: this daemon polls and mails alone (APScheduler; SQLite or PostgreSQL). shared: "
+        "several daemons share the work of one PostgreSQL database through its job queue "
+        "(Procrastinate); needs a postgresql:// database_url.",
+        _workers,
+    ),
+    Setting(
+        "stalled_after",
+        "interval",
+        "30s",
+        "With workers: shared, a daemon silent (no heartbeat) this long is taken for dead and "
+        "its jobs in flight are run again by the others.",
+        parse_interval,
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 _GROUPS = {s.name.split(".")[0] for s in SETTINGS if "." in s.name}
@@ -340,6 +364,8 @@ class Settings:
     max_feed_bytes: int = _DEFAULTS["max_feed_bytes"]
     concurrency_global: int = _DEFAULTS["concurrency_global"]
     concurrency_per_host: int = _DEFAULTS["concurrency_per_host"]
+    workers: str = _DEFAULTS["workers"]
+    stalled_after: timedelta = _DEFAULTS["stalled_after"]
     # smtp_url as mail takes it, built at load; smtp_password wins over one in the URL.
     smtp: SmtpTarget | None = field(init=False, default=None)
 
@@ -521,6 +547,14 @@ def _read_secret_file(path: Path, problems: list[Problem]) -> str | None:
 
 
 def _check(settings: Settings, path: Path) -> list[Problem]:
+    if settings.workers == "shared" and not settings.database_url.startswith("postgresql"):
+        return [
+            Problem(
+                str(path), None, "workers",
+                "workers: shared needs a PostgreSQL database_url (postgresql://...); "
+                "SQLite runs one daemon (workers: embedded)",
+            )
+        ]
     if not settings.min_interval <= settings.default_interval <= settings.max_interval:
         return [
             Problem(

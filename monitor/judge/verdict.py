@@ -39,6 +39,16 @@ class Judge:
         self.known = KnownEvents(organisations=organisations, cases_of={s.name: s.cases for s in subject_list})
         self.known.add_all(known)
 
+    def reset_memory(self, known: Iterable[KnownEvent]) -> None:
+        """Forget every event and story learned; know `known` (the baseline and the
+        developments a database holds) instead. Stories are then restored one by one."""
+        self.known = KnownEvents(organisations=self.known.organisations, cases_of=self.known.cases_of)
+        self.known.add_all(known)
+
+    def learn(self, known: Iterable[KnownEvent]) -> None:
+        """Developments judged elsewhere (another daemon) since this Judge last read them."""
+        self.known.add_all(known)
+
     def remember_story(self, entry_key: str, root_key: str, people: Iterable[str], published: date, title: str, summary: str) -> None:
         """Restore a near-duplicate fingerprint from the store (state carried across runs)."""
         self.known.remember_story(entry_key, root_key, list(people), published, story_text(normalize(title), normalize(summary)))

@@ -14,10 +14,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, RowMapping, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from monitor.model import Entry
-from monitor.store.shared import CHUNK, chunks, utc
+from monitor.store.shared import CHUNK, begin, chunks, utc, xact_lock
 from monitor.store.tables import entries, feeds, mentions, outbox, tombstones
 
 __all__ = [
@@ -146,6 +159,7 @@ def sync_feeds(
     wanted = {f.name: f for f in configured}
     added: list[str] = []
     with engine.begin() as conn:
+        xact_lock(conn, "feeds")  # daemons reloading one config together: one at a time
         rows = {r["name"]: r for r in conn.execute(select(feeds.c.name, feeds.c.url, feeds.c.configured_url, feeds.c.interval_seconds, feeds.c.next_poll_at)).mappings()}
         removed = sorted(set(rows) - set(wanted))
         for chunk in chunks(removed):
@@ -313,32 +327,32 @@ def move_feed(engine: Engine, name: str, url: str) -> None:
         conn.execute(update(feeds).where(feeds.c.name == name).values(url=url))
 
 
-def tombstoned(engine: Engine, keys: Iterable[str]) -> set[str]:
+def tombstoned(target: Connection | Engine, keys: Iterable[str]) -> set[str]:
     """Which of `keys` were pruned: they must not come back as news."""
     wanted = list(dict.fromkeys(keys))
     found: set[str] = set()
-    with engine.connect() as conn:
+    with begin(target) as conn:
         for chunk in chunks(wanted):
             found.update(conn.execute(select(tombstones.c.entry_key).where(tombstones.c.entry_key.in_(chunk))).scalars())
     return found
 
 
-def known_hashes(engine: Engine, keys: Iterable[str]) -> dict[str, str]:
+def known_hashes(target: Connection | Engine, keys: Iterable[str]) -> dict[str, str]:
     """Entry key -> stored content hash, for the keys already stored."""
     wanted = list(dict.fromkeys(keys))
     found: dict[str, str] = {}
-    with engine.connect() as conn:
+    with begin(target) as conn:
         for chunk in chunks(wanted):
             query = select(entries.c.entry_key, entries.c.content_hash).where(entries.c.entry_key.in_(chunk))
             found.update({row.entry_key: row.content_hash for row in conn.execute(query)})
     return found
 
 
-def update_edited(engine: Engine, edited: Sequence[Entry]) -> int:
+def update_edited(target: Connection | Engine, edited: Sequence[Entry]) -> int:
     """Entries seen before whose text changed: update them in place, keep their verdict."""
     if not edited:
         return 0
-    with engine.begin() as conn:
+    with begin(target) as conn:
         for entry in edited:
             conn.execute(
                 update(entries).where(entries.c.entry_key == entry.key).values(

@@ -24,8 +24,8 @@ from monitor.model import (
     Source,
     Verdict,
 )
-from monitor.store.shared import chunks, utc
-from monitor.store.tables import developments, entries, known_events, mentions
+from monitor.store.shared import begin, chunks, utc, xact_lock
+from monitor.store.tables import developments, entries, judge_state, known_events, mentions
 
 
 def seed_baseline(engine: Engine, cases: Mapping[str, Case]) -> None:
@@ -47,16 +47,19 @@ def seed_baseline(engine: Engine, cases: Mapping[str, Case]) -> None:
         for event in case.events
     ]
     with engine.begin() as conn:
+        xact_lock(conn, "baseline")  # daemons starting together: one replaces it, then the next
         conn.execute(delete(known_events))
         if rows:
             conn.execute(insert(known_events), rows)
 
 
-def load_known_events(engine: Engine) -> list[KnownEvent]:
-    """Baseline events and every development seen, oldest first."""
+def load_known_events(target: Connection | Engine, *, after_development: int | None = None) -> list[KnownEvent]:
+    """Baseline events and every development seen, oldest first; with `after_development`,
+    only the developments whose id is above it (what another daemon judged since)."""
     out: list[KnownEvent] = []
-    with engine.connect() as conn:
-        for row in conn.execute(select(known_events).order_by(known_events.c.date)).mappings():
+    with begin(target) as conn:
+        baseline = select(known_events).order_by(known_events.c.date)
+        for row in ([] if after_development is not None else conn.execute(baseline).mappings()):
             out.append(
                 KnownEvent(
                     case=row["case_id"],
@@ -77,6 +80,8 @@ def load_known_events(engine: Engine) -> list[KnownEvent]:
             .label("reported_at")
         )
         query = select(developments, first_published).order_by(developments.c.id)
+        if after_development is not None:
+            query = query.where(developments.c.id > after_development)
         for row in conn.execute(query).mappings():
             out.append(_development_event(row))
     return out
@@ -106,8 +111,9 @@ class StoredStory:
     summary: str
 
 
-def recent_stories(engine: Engine, limit: int = 2000) -> list[StoredStory]:
-    """The latest entries that reported a development, oldest first."""
+def recent_stories(target: Connection | Engine, limit: int = 2000, *, after_entry: int | None = None) -> list[StoredStory]:
+    """The latest entries that reported a development, oldest first (with `after_entry`,
+    only those whose id is above it)."""
     query = (
         select(entries.c.entry_key, entries.c.title, entries.c.summary, entries.c.people,
                entries.c.published, entries.c.verdict, entries.c.duplicate_of)
@@ -115,7 +121,9 @@ def recent_stories(engine: Engine, limit: int = 2000) -> list[StoredStory]:
         .order_by(entries.c.id.desc())
         .limit(limit)
     )
-    with engine.connect() as conn:
+    if after_entry is not None:
+        query = query.where(entries.c.id > after_entry)
+    with begin(target) as conn:
         stories = [
             StoredStory(r.entry_key, r.duplicate_of or r.entry_key, tuple(r.people), r.published, r.title, r.summary)
             for r in conn.execute(query)
@@ -172,8 +180,28 @@ class StoredEntry:
     created_development: bool  # True for the entry that announced it (`new`)
 
 
+@dataclass(frozen=True)
+class MemoryMarks:
+    """How far a Judge's memory has read the database: the judge_state version and reroot
+    count, and the highest development and entry ids it holds."""
+
+    version: int
+    reroots: int
+    development: int
+    entry: int
+
+
+def memory_marks(conn: Connection) -> MemoryMarks:
+    """Where the database stands now (read under the judge lock to be exact)."""
+    state = conn.execute(select(judge_state.c.version, judge_state.c.reroots).where(judge_state.c.id == 1)).first()
+    dev = conn.execute(select(func.coalesce(func.max(developments.c.id), 0))).scalar_one()
+    entry = conn.execute(select(func.coalesce(func.max(entries.c.id), 0))).scalar_one()
+    version, reroots = (int(state.version), int(state.reroots)) if state is not None else (0, 0)
+    return MemoryMarks(version, reroots, int(dev), int(entry))
+
+
 def save_judgements(
-    engine: Engine,
+    target: Connection | Engine,
     judged: Iterable[tuple[Judgement, KnownEvent | None]],
     now: datetime | None = None,
     *,
@@ -182,12 +210,14 @@ def save_judgements(
     """Write judged entries (and the developments they announced) in one transaction.
 
     `on_stored` runs inside that transaction (delivery promises the new developments there),
-    so a crash keeps both or neither. Returns what was stored.
+    so a crash keeps both or neither. Every write bumps judge_state's version (and its
+    reroot count when a first report was replaced), so other daemons' Judges know to read
+    it before they judge (memory.py). Returns what was stored.
     """
     now = now or datetime.now(UTC)
     judged = list(judged)
     stored: list[StoredEntry] = []
-    with engine.begin() as conn:
+    with begin(target) as conn:
         dev_by_root: dict[str, int] = {}
         for judgement, event in judged:
             if judgement.supersedes:
@@ -228,6 +258,9 @@ def save_judgements(
             })
         if not rows:
             return stored
+        rerooted = int(any(j.supersedes for j, _ in judged))
+        conn.execute(update(judge_state).where(judge_state.c.id == 1).values(
+            version=judge_state.c.version + 1, reroots=judge_state.c.reroots + rerooted))
         # One executemany, then the ids by key: INSERT .. RETURNING in parameter order runs
         # one statement per row on SQLite (issue 11: 30,000 round trips for 30,000 entries).
         conn.execute(insert(entries), rows)

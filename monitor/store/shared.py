@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -44,6 +44,14 @@ class begin:  # noqa: N801  (used as `with begin(x) as conn`)
     def __exit__(self, *exc: object) -> None:
         if self._context is not None:
             self._context.__exit__(*exc)
+
+
+def xact_lock(conn: Connection, name: str) -> None:
+    """Hold PostgreSQL's advisory lock `name` until this transaction ends, waiting for it:
+    what serialises daemons sharing one database (start-up, the baseline, the feeds table,
+    judging). SQLite has one daemon and serialises writers itself: a no-op there."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"monitor:{name}"})
 
 
 def insert_ignoring(conn: Connection, table: Any) -> Insert:

@@ -54,6 +54,9 @@ feeds = Table(
     Column("problem", Text),  # what feedparser noticed in the last body (bozo)
     Column("disabled_reason", Text),  # e.g. 410 Gone
     Column("entry_count", Integer, nullable=False, default=0),
+    # With workers: shared, a dispatcher leases a due feed while its poll job is queued or
+    # running, so no other dispatcher queues it again (store/dispatch.py).
+    Column("lease_until", DateTime(timezone=True)),
 )
 
 known_events = Table(
@@ -172,6 +175,31 @@ subscriber_schedule = Table(
     Column("subscriber", String(320), primary_key=True),
     Column("next_digest_at", DateTime(timezone=True)),
     Column("last_period", String(80)),
+)
+
+# The daemons of this database: each beats every few seconds; `monitor status` shows the
+# ones alive (store/daemons.py).
+daemons = Table(
+    "daemons",
+    metadata,
+    Column("id", String(120), primary_key=True),  # host:pid:random
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("driver", String(20), nullable=False),  # embedded | shared
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("beat_at", DateTime(timezone=True), nullable=False),
+    Column("polls", Integer, nullable=False, default=0),
+    Column("digests", Integer, nullable=False, default=0),
+)
+
+# One row: bumped by every judging transaction that stored something, so a daemon knows
+# whether the judge's memory another daemon wrote is ahead of its own (memory.py).
+judge_state = Table(
+    "judge_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False, default=0),
+    Column("reroots", Integer, nullable=False, default=0),  # first reports replaced (supersede)
 )
 
 # What readers said of a development from a digest's links: who, what, when. A labelled

@@ -1,7 +1,7 @@
 """entries.language: the language an entry or its feed declared; feeds.failing_since
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04 19:00:00
 
 A digest's headline prefers a source in the subscriber's language (subscribers.yaml
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
