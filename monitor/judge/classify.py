@@ -32,6 +32,7 @@ from monitor.model import Case, Development, EventDate, Precision, Subject, prec
 MAX_SENTENCES = 8
 # An event dated longer ago than this before publication is a recap, not the day's news.
 NEWS_WINDOW = timedelta(days=30)
+ANNIVERSARY_REACH = timedelta(days=3)
 # Types whose sentences name the day of the next step ("adjourned to 9 May", "remand
 # extended until March"): such a day is not when the development happened.
 _DATED_BY_TARGET = frozenset({"trial_scheduled", "trial_adjourned", "detention_extended"})
@@ -199,10 +200,11 @@ class Classifier:
                 event_date, dated, date_text = when.value, True, when.text
                 # A look-back piece's "today" only says when it was written.
                 # ("Today, 16 November, marks seven years since ...": the day of writing.)
-                # A day without its year there is the anniversary ("arrested on July 29").
+                # A day without its year, days before publication, is the anniversary the
+                # piece marks ("arrested on July 29"); a week back it is what it restates.
                 loose = (
-                    when.weak or when.yearless or event_date.precision is not Precision.DAY
-                    or event_date.value == published
+                    when.weak or event_date.precision is not Precision.DAY or event_date.value == published
+                    or (when.yearless and published - event_date.value <= ANNIVERSARY_REACH)
                 )
                 background = (
                     (reading.retrospective and loose) or reading.discussion or reading.look_back_piece
