@@ -32,7 +32,7 @@ from monitor.model import Case, Development, EventDate, Precision, Subject, prec
 MAX_SENTENCES = 8
 # An event dated longer ago than this before publication is a recap, not the day's news.
 NEWS_WINDOW = timedelta(days=30)
-ANNIVERSARY_REACH = timedelta(days=3)
+ANNIVERSARY_REACH = timedelta(days=3)  # a look-back piece marks its anniversary on the day or just after
 # Types whose sentences name the day of the next step ("adjourned to 9 May", "remand
 # extended until March"): such a day is not when the development happened.
 _DATED_BY_TARGET = frozenset({"trial_scheduled", "trial_adjourned", "detention_extended"})
