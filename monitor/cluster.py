@@ -163,8 +163,11 @@ class SharedWorkers:
     @property
     def lease(self) -> timedelta:
         """How long a dispatched feed stays off other dispatchers' hands without its job
-        ending: long enough for a queued job to start; a late job skips an old due."""
-        return max(timedelta(seconds=60), 2 * self.settings.stalled_after)
+        ending: long enough for a queued job to start; a late job skips an old due. It is
+        also how long a feed waits when its dispatcher dies between lease and defer, so it
+        follows `stalled_after` (60 s by default) rather than a fixed floor; dispatching a
+        feed again early is harmless (queueing lock, per-feed fence)."""
+        return 2 * self.settings.stalled_after
 
     async def start(self) -> None:
         installed = await asyncio.to_thread(ensure_queue_schema, self.engine)
