@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from poll import AUTHORS, CATEGORIES, DEVELOPMENTS, PLACES, WORDS, PeakMemory, _sentence  # noqa: E402
+from poll import PeakMemory, feed_document, item_xml  # noqa: E402
 
 ENTRIES = 50
 NEW_PER_CHANGE = 2
@@ -70,49 +69,15 @@ def published(seq: int) -> float:
 
 
 def feed_body(i: int, v: int, names: list[str]) -> bytes:
-    """Feed i at version v: its newest 50 entries, RSS 2.0 for 3 feeds in 5, else Atom."""
-    rss = i % 5 < 3
-    items = []
+    """Feed i at version v: its newest 50 entries, in poll.py's farm's shapes; 2% name a
+    watched subject."""
     top = v * NEW_PER_CHANGE + ENTRIES
+    items = []
     for seq in range(top - 1, top - ENTRIES - 1, -1):
-        place = PLACES[(i + seq) % len(PLACES)]
-        if (i * 31 + seq) % 50 == 7 and names:
-            name = names[(i * 31 + seq) // 50 % len(names)]
-            title = DEVELOPMENTS[(i + seq) % len(DEVELOPMENTS)].format(name=name, place=place, n=2 + seq % 9)
-            lead = f"<p>{title} on Tuesday, lawyers &amp; relatives said, in a case rights groups call political.</p>"
-        else:
-            title = f"{WORDS[(i + seq) % len(WORDS)].capitalize()} news from {place}: {WORDS[(i * 3 + seq) % len(WORDS)]} report {seq}"
-            lead = f"<p>{_sentence(i, seq, 0)}</p>"
-        summary = lead + f"<p>{_sentence(i, seq, 1)} {_sentence(i, seq, 2)}</p>"
-        content = summary + "".join(f"<p>{_sentence(i, seq, k)} {_sentence(i, seq, k + 1)}</p>" for k in range(3, 5))
-        author = AUTHORS[(i + seq) % len(AUTHORS)]
-        cats = [CATEGORIES[(i + seq + c) % len(CATEGORIES)] for c in range(2 + (seq % 2))]
-        when = published(seq)
-        link = f"http://127.0.0.1/story/{i}/{seq}"
-        if rss:
-            items.append(
-                f"<item><guid isPermaLink=\"false\">cycle-{i}-{seq}</guid><title>{title}</title><link>{link}</link>"
-                f"<dc:creator>{author}</dc:creator>" + "".join(f"<category>{c}</category>" for c in cats)
-                + f"<pubDate>{formatdate(when, usegmt=True)}</pubDate><description><![CDATA[{summary}]]></description>"
-                f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
-            )
-        else:
-            stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            items.append(
-                f"<entry><id>tag:cycle,2026:{i}-{seq}</id><title type=\"html\">{title}</title><link href=\"{link}\"/>"
-                f"<author><name>{author}</name></author>" + "".join(f"<category term=\"{c}\"/>" for c in cats)
-                + f"<published>{stamp}</published><updated>{stamp}</updated>"
-                f"<summary type=\"html\"><![CDATA[{summary}]]></summary><content type=\"html\"><![CDATA[{content}]]></content></entry>"
-            )
-    if rss:
-        doc = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-               'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-               f"<title>Outlet {i}</title><link>http://127.0.0.1/{i}</link><description>News of outlet {i}</description>"
-               f"<language>en</language>{''.join(items)}</channel></rss>")
-    else:
-        doc = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">'
-               f"<title>Outlet {i}</title><id>tag:cycle,2026:{i}</id><updated>2026-11-01T00:00:00Z</updated>{''.join(items)}</feed>")
-    return doc.encode()
+        named = (i * 31 + seq) % 50 == 7 and names
+        name = names[(i * 31 + seq) // 50 % len(names)] if named else None
+        items.append(item_xml(i, seq, published(seq), name, "cycle"))
+    return feed_document(i, items, "cycle")
 
 
 def etag(i: int, v: int) -> str:

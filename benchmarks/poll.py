@@ -67,47 +67,56 @@ def feed_body(i: int, entries: int, names: list[str]) -> bytes:
     """Feed i: RSS 2.0 for 3 in 5, else Atom; `entries` items, newest first; item j of feed i
     names a watched subject when (i * entries + j) % 50 == 7 (2%)."""
     base = 1_764_000_000 + i * 60
-    rss = i % 5 < 3
     items = []
     for j in range(entries):
-        place = PLACES[(i + j) % len(PLACES)]
-        if (i * entries + j) % 50 == 7 and names:
-            name = names[(i * entries + j) // 50 % len(names)]
-            title = DEVELOPMENTS[(i + j) % len(DEVELOPMENTS)].format(name=name, place=place, n=2 + j % 9)
-            lead = f"<p>{title} on Tuesday, lawyers &amp; relatives said, in a case rights groups call political.</p>"
-        else:
-            title = f"{WORDS[(i + j) % len(WORDS)].capitalize()} news from {place}: {WORDS[(i * 3 + j) % len(WORDS)]} report {j}"
-            lead = f"<p>{_sentence(i, j, 0)}</p>"
-        summary = lead + f"<p>{_sentence(i, j, 1)} {_sentence(i, j, 2)}</p>"
-        content = summary + "".join(f"<p>{_sentence(i, j, k)} {_sentence(i, j, k + 1)}</p>" for k in range(3, 5))
-        author = AUTHORS[(i + j) % len(AUTHORS)]
-        cats = [CATEGORIES[(i + j + c) % len(CATEGORIES)] for c in range(2 + (j % 2))]
-        when = base - j * 3 * 3600
-        link = f"http://127.0.0.1/story/{i}/{j}"
-        if rss:
-            items.append(
-                f"<item><guid isPermaLink=\"false\">bench-{i}-{j}</guid><title>{title}</title><link>{link}</link>"
-                f"<dc:creator>{author}</dc:creator>" + "".join(f"<category>{c}</category>" for c in cats)
-                + f"<pubDate>{formatdate(when, usegmt=True)}</pubDate><description><![CDATA[{summary}]]></description>"
-                f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
-            )
-        else:
-            stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            items.append(
-                f"<entry><id>tag:bench,2025:{i}-{j}</id><title type=\"html\">{title}</title><link href=\"{link}\"/>"
-                f"<author><name>{author}</name><email>desk{i % 7}@outlet.example</email></author>"
-                + "".join(f"<category term=\"{c}\"/>" for c in cats)
-                + f"<published>{stamp}</published><updated>{stamp}</updated>"
-                f"<summary type=\"html\"><![CDATA[{summary}]]></summary><content type=\"html\"><![CDATA[{content}]]></content></entry>"
-            )
-    if rss:
+        named = (i * entries + j) % 50 == 7 and names
+        name = names[(i * entries + j) // 50 % len(names)] if named else None
+        items.append(item_xml(i, j, base - j * 3 * 3600, name, "bench"))
+    return feed_document(i, items, "bench")
+
+
+def item_xml(i: int, j: int, when: float, name: str | None, tag: str) -> str:
+    """Item j of feed i (RSS 2.0 for 3 feeds in 5, else Atom), published at `when`: news
+    of a watched subject with a development word when `name` is given, else unrelated news."""
+    place = PLACES[(i + j) % len(PLACES)]
+    if name is not None:
+        title = DEVELOPMENTS[(i + j) % len(DEVELOPMENTS)].format(name=name, place=place, n=2 + j % 9)
+        lead = f"<p>{title} on Tuesday, lawyers &amp; relatives said, in a case rights groups call political.</p>"
+    else:
+        title = f"{WORDS[(i + j) % len(WORDS)].capitalize()} news from {place}: {WORDS[(i * 3 + j) % len(WORDS)]} report {j}"
+        lead = f"<p>{_sentence(i, j, 0)}</p>"
+    summary = lead + f"<p>{_sentence(i, j, 1)} {_sentence(i, j, 2)}</p>"
+    content = summary + "".join(f"<p>{_sentence(i, j, k)} {_sentence(i, j, k + 1)}</p>" for k in range(3, 5))
+    author = AUTHORS[(i + j) % len(AUTHORS)]
+    cats = [CATEGORIES[(i + j + c) % len(CATEGORIES)] for c in range(2 + (j % 2))]
+    link = f"http://127.0.0.1/story/{i}/{j}"
+    if i % 5 < 3:
+        return (
+            f"<item><guid isPermaLink=\"false\">{tag}-{i}-{j}</guid><title>{title}</title><link>{link}</link>"
+            f"<dc:creator>{author}</dc:creator>" + "".join(f"<category>{c}</category>" for c in cats)
+            + f"<pubDate>{formatdate(when, usegmt=True)}</pubDate><description><![CDATA[{summary}]]></description>"
+            f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
+        )
+    stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"<entry><id>tag:{tag},2025:{i}-{j}</id><title type=\"html\">{title}</title><link href=\"{link}\"/>"
+        f"<author><name>{author}</name><email>desk{i % 7}@outlet.example</email></author>"
+        + "".join(f"<category term=\"{c}\"/>" for c in cats)
+        + f"<published>{stamp}</published><updated>{stamp}</updated>"
+        f"<summary type=\"html\"><![CDATA[{summary}]]></summary><content type=\"html\"><![CDATA[{content}]]></content></entry>"
+    )
+
+
+def feed_document(i: int, items: list[str], tag: str) -> bytes:
+    """Feed i's document around its items (RSS 2.0 for 3 feeds in 5, else Atom)."""
+    if i % 5 < 3:
         doc = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
                'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
                f"<title>Outlet {i}</title><link>http://127.0.0.1/{i}</link><description>News of outlet {i}</description>"
                f"<language>en</language>{''.join(items)}</channel></rss>")
     else:
         doc = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">'
-               f"<title>Outlet {i}</title><id>tag:bench,2025:{i}</id><updated>2025-11-24T00:00:00Z</updated>{''.join(items)}</feed>")
+               f"<title>Outlet {i}</title><id>tag:{tag},2025:{i}</id><updated>2025-11-24T00:00:00Z</updated>{''.join(items)}</feed>")
     return doc.encode()
 
 
